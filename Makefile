@@ -1,0 +1,30 @@
+# The two commands that matter: `make docs` and `make test`.
+# Both create .venv with the Python found on PATH and install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: docs test bench audit clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+docs: $(STAMP)
+	$(BIN)/python -m mlsysim.tools.audit_provenance --scope all --strict
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+audit: docs
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis

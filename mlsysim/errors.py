@@ -1,0 +1,51 @@
+"""The one small hierarchy of mlsysim errors.
+
+Every message names the input, the value, the limit and the fix, so a user
+never has to read a traceback from deep inside to know what went wrong.
+"""
+
+from __future__ import annotations
+
+
+class MlsysimError(Exception):
+    """Base class of every error mlsysim raises on purpose."""
+
+
+class ZooError(MlsysimError, ValueError):
+    """A registry file or entry that cannot be loaded."""
+
+    def __init__(self, problem: str, *, file: str | None = None, entry: str | None = None,
+                 field: str | None = None, fix: str | None = None, gate: str = "invalid-entry"):
+        self.problem = problem
+        self.gate = gate
+        self.file = file
+        self.entry = entry
+        self.field = field
+        self.fix = fix
+        where = ", ".join(
+            part for part in (
+                f"file {file}" if file else "",
+                f"entry {entry}" if entry else "",
+                f"field {field}" if field else "",
+            ) if part
+        )
+        message = f"{where}: {problem}" if where else problem
+        if fix:
+            message += f" — {fix}"
+        super().__init__(message)
+
+
+class UnknownNameError(MlsysimError, LookupError):
+    """A short or canonical registry name that resolves to nothing."""
+
+    def __init__(self, message: str, *, name: str, suggestions: tuple[str, ...] = ()):
+        self.name = name
+        self.suggestions = suggestions
+        super().__init__(message)
+
+    def __str__(self) -> str:  # LookupError would quote the message otherwise
+        return self.args[0]
+
+
+class AmbiguousNameError(UnknownNameError):
+    """A short name that matches entries in more than one namespace."""

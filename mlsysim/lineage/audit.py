@@ -1,0 +1,157 @@
+"""Gates 1-4 of the lineage audit over a Zoo.
+
+1. missing provenance: a number with no source record;
+2. invalid record: a record that breaks the kind rules, a bad date, an empty ref;
+3. dangling reference: an unknown catalog id, a derived input that does not resolve;
+4. expired verification: ``verified`` older than the freshness policy allows.
+
+Each finding is one line ``path: [gate] problem — fix``. Findings of severity
+"warning" (numbers citing an evidence-backed record nobody has verified yet)
+are reported but never fail the audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..errors import UnknownNameError, ZooError
+from ..provenance import Provenance, ProvenanceKind
+from ..zoo.catalog import CATALOG_FILE
+from ..zoo.registry import Zoo
+from .policy import FreshnessPolicy
+
+GATES = ("missing-provenance", "invalid-record", "dangling-reference", "expired-verification",
+         "invalid-entry", "unverified")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One broken link in a number's lineage."""
+
+    path: str
+    gate: str
+    problem: str
+    fix: str
+    severity: str = "error"
+
+    def line(self) -> str:
+        return f"{self.path}: [{self.gate}] {self.problem} — {self.fix}"
+
+
+@dataclass
+class AuditReport:
+    findings: list[Finding]
+    numbers: int
+    entries: int
+    as_of: dt.date
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+
+def _load_error_finding(exc: ZooError) -> Finding:
+    path = exc.entry or exc.file or "?"
+    problem = exc.problem
+    if exc.field:
+        problem = f"field {exc.field}: {problem}"
+    if exc.file and exc.entry:
+        problem += f" (in {exc.file})"
+    return Finding(path, exc.gate, problem, exc.fix or "fix the file and run the audit again")
+
+
+def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | None = None,
+              policy: FreshnessPolicy | None = None) -> AuditReport:
+    """Run gates 1-4 over every group in ``scope`` (namespace names; all when None)."""
+    as_of = as_of or dt.date.today()
+    policy = policy or FreshnessPolicy.load()
+    wanted = set(scope) if scope else None
+    findings: list[Finding] = []
+
+    try:
+        catalog = zoo.catalog
+    except ZooError as exc:
+        return AuditReport([_load_error_finding(exc)], 0, 0, as_of)
+    for record_id, exc in sorted(catalog.errors.items()):
+        findings.append(Finding(f"{CATALOG_FILE}#{record_id}", "invalid-record", exc.problem,
+                                exc.fix or "fix the record"))
+    for record_id in catalog:
+        record = catalog.get(record_id)
+        if record.verified and record.verified > as_of:
+            findings.append(Finding(
+                f"{CATALOG_FILE}#{record_id}", "invalid-record",
+                f"verified {record.verified.isoformat()} is after the as-of date {as_of.isoformat()}",
+                "a verification date cannot be in the future; give the day the check was made"))
+
+    try:
+        groups = [g for g in zoo.groups() if wanted is None or g.path.split(".")[0] in wanted]
+    except ZooError as exc:
+        return AuditReport(findings + [_load_error_finding(exc)], 0, 0, as_of)
+
+    numbers = entries = 0
+    unverified: dict[str, list[str]] = {}
+    for group in groups:
+        errors: list[ZooError] = []
+        from ..zoo.loader import load_group
+
+        records = load_group(group.spec, zoo.data_root, catalog, errors)
+        findings.extend(_load_error_finding(exc) for exc in errors)
+        for record in records.values():
+            entries += 1
+            uncovered = []
+            for field, _value in record.numbers():
+                numbers += 1
+                path = f"{record.path}.{field}" if field else record.path
+                provenance = record.provenance_for(field or "value")
+                if provenance is None:
+                    uncovered.append(field or "value")
+                    continue
+                findings.extend(_check_number(zoo, path, provenance, as_of, policy))
+                if provenance.evidence_backed and provenance.verified is None:
+                    unverified.setdefault(_record_label(provenance), []).append(path)
+            if uncovered:
+                findings.append(Finding(
+                    record.path, "missing-provenance",
+                    f"{len(uncovered)} number(s) have no provenance: {', '.join(uncovered)}",
+                    "add 'provenance: <catalog id>' to the entry, or per-field sources under "
+                    "'field_provenance'"))
+    for label, paths in sorted(unverified.items()):
+        findings.append(Finding(
+            label, "unverified",
+            f"{len(paths)} number(s) cite this evidence-backed record, which nobody has verified "
+            f"yet (e.g. {paths[0]})",
+            "check the numbers against the source and add 'verified: YYYY-MM-DD'", "warning"))
+    return AuditReport(sorted(set(findings)), numbers, entries, as_of)
+
+
+def _record_label(provenance: Provenance) -> str:
+    return f"{CATALOG_FILE}#{provenance.id}" if provenance.id else f"inline record '{provenance.ref}'"
+
+
+def _check_number(zoo: Zoo, path: str, provenance: Provenance, as_of: dt.date,
+                  policy: FreshnessPolicy) -> list[Finding]:
+    found = []
+    if provenance.kind is ProvenanceKind.DERIVED:
+        for source in provenance.inputs:
+            try:
+                zoo.number(source)
+            except (UnknownNameError, ZooError) as exc:
+                found.append(Finding(path, "dangling-reference",
+                                     f"derived input {source} does not resolve ({exc})",
+                                     "point 'inputs' at an existing registry number"))
+    if provenance.evidence_backed and provenance.verified is not None:
+        limit, rule = policy.max_age_days(provenance.kind, path)
+        age = (as_of - provenance.verified).days
+        if limit is not None and age > limit:
+            found.append(Finding(
+                path, "expired-verification",
+                f"{_record_label(provenance)} was verified {provenance.verified.isoformat()}, "
+                f"{age} days before {as_of.isoformat()}; the policy ({rule}) is exceeded",
+                f"re-check the value against {provenance.url} and update 'verified'"))
+    return found

@@ -1,0 +1,194 @@
+"""Provenance: how we know a number.
+
+A :class:`Provenance` record says what kind of evidence stands behind a number
+(a datasheet, a paper, an estimate, ...), where it is, and on which date a
+person checked the number against it. :class:`Sourced` is a float that carries
+its provenance, name and description; :func:`sourced_qty` does the same for a
+pint Quantity. Arithmetic drops provenance: a derived number that needs an
+audit trail is wrapped again with kind ``derived``.
+
+Kind rules (enforced when a record is built):
+
+* ``datasheet``, ``literature``, ``industry_report`` are *evidence-backed* and
+  need a ``url``; without ``verified`` they count as unverified;
+* ``estimate`` and ``derived`` need ``notes`` saying how the number was made;
+  ``derived`` also names its ``inputs`` as registry paths;
+* ``convention``, ``illustrative`` and ``heuristic`` need only a ``ref``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class ProvenanceKind(str, Enum):
+    """What kind of evidence stands behind a number."""
+
+    DATASHEET = "datasheet"
+    LITERATURE = "literature"
+    INDUSTRY_REPORT = "industry_report"
+    ESTIMATE = "estimate"
+    DERIVED = "derived"
+    CONVENTION = "convention"
+    ILLUSTRATIVE = "illustrative"
+    HEURISTIC = "heuristic"
+
+    @property
+    def evidence_backed(self) -> bool:
+        """True for kinds that point at an external document (and need a URL)."""
+        return self in EVIDENCE_KINDS
+
+    def __str__(self) -> str:
+        return self.value
+
+
+EVIDENCE_KINDS = frozenset(
+    {ProvenanceKind.DATASHEET, ProvenanceKind.LITERATURE, ProvenanceKind.INDUSTRY_REPORT}
+)
+NOTES_KINDS = frozenset({ProvenanceKind.ESTIMATE, ProvenanceKind.DERIVED})
+
+
+class Provenance(BaseModel):
+    """One source record: the kind of evidence, the citation, where, and when checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: ProvenanceKind = Field(description="What kind of evidence stands behind the number.")
+    ref: str = Field(min_length=1, description="Human-readable citation: who, what, which version.")
+    url: str | None = Field(default=None, description="Where the source can be read.")
+    verified: _dt.date | None = Field(
+        default=None,
+        description="The date a person checked the numbers citing this record against the source.",
+    )
+    notes: str | None = Field(default=None, description="How the number was obtained, caveats.")
+    inputs: tuple[str, ...] = Field(
+        default=(), description="For derived numbers: the registry paths they are computed from."
+    )
+    id: str | None = Field(default=None, description="Catalog id when the record is shared.")
+
+    @field_validator("ref")
+    @classmethod
+    def _ref_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("ref must name the source, got an empty string")
+        return value
+
+    @field_validator("verified", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if value is None or isinstance(value, _dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return _dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(
+                    f"verified must be an ISO date YYYY-MM-DD, got {value!r}"
+                ) from None
+        raise ValueError(f"verified must be an ISO date YYYY-MM-DD, got {value!r}")
+
+    @field_validator("url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"url must start with https:// or http://, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> "Provenance":
+        kind = self.kind
+        if kind in EVIDENCE_KINDS and not self.url:
+            raise ValueError(
+                f"a {kind.value} record needs a url to the source; "
+                "use kind 'estimate' with notes if there is none"
+            )
+        if kind in NOTES_KINDS and not (self.notes and self.notes.strip()):
+            raise ValueError(f"a {kind.value} record needs notes saying how the number was obtained")
+        if kind is ProvenanceKind.DERIVED and not self.inputs:
+            raise ValueError("a derived record needs inputs: the registry paths it is computed from")
+        if kind is not ProvenanceKind.DERIVED and self.inputs:
+            raise ValueError(f"only derived records name inputs, this one is {kind.value}")
+        if self.verified is not None and kind not in EVIDENCE_KINDS and kind is not ProvenanceKind.DERIVED:
+            raise ValueError(
+                f"a {kind.value} record cannot be verified against a source; remove 'verified'"
+            )
+        return self
+
+    @property
+    def evidence_backed(self) -> bool:
+        return self.kind in EVIDENCE_KINDS
+
+    def short(self) -> str:
+        """One line: kind, citation and verification date."""
+        checked = f", verified {self.verified.isoformat()}" if self.verified else ""
+        if self.evidence_backed and not self.verified:
+            checked = ", unverified"
+        return f"{self.kind.value}: {self.ref}{checked}"
+
+
+class Sourced(float):
+    """A float that knows its provenance, name and description.
+
+    It behaves as a float in every calculation (the result is a plain float:
+    arithmetic drops provenance). ``repr`` shows the source; ``str`` and
+    format specs give the bare number so it can sit in prose.
+    """
+
+    __slots__ = ("provenance", "name", "description", "path")
+
+    def __new__(cls, value: float, provenance: Provenance, name: str = "",
+                description: str = "", path: str | None = None):
+        obj = super().__new__(cls, value)
+        obj.provenance = provenance
+        obj.name = name
+        obj.description = description
+        obj.path = path
+        return obj
+
+    def __reduce__(self):
+        return (Sourced, (float(self), self.provenance, self.name, self.description, self.path))
+
+    def __repr__(self) -> str:
+        label = f"{self.name} = " if self.name else ""
+        return f"<Sourced {label}{float(self)!r} ({self.provenance.short()})>"
+
+    def __str__(self) -> str:
+        return float.__repr__(self)
+
+    __format__ = float.__format__
+
+
+def sourced(value: Any, provenance: Provenance, *, name: str = "", description: str = "",
+            unit: str | None = None, path: str | None = None):
+    """Wrap ``value`` with its provenance: a :class:`Sourced` float, or a Quantity if ``unit`` is given."""
+    if unit is not None:
+        from .units import Quantity
+
+        return sourced_qty(Quantity(value, unit), provenance, name=name,
+                           description=description, path=path)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"sourced() needs a number, got {value!r}; pass unit= for a quantity")
+    return Sourced(value, provenance, name, description, path)
+
+
+def sourced_qty(quantity: Any, provenance: Provenance, *, name: str = "",
+                description: str = "", path: str | None = None):
+    """Attach provenance, name and description to a pint Quantity (arithmetic drops them)."""
+    from .units import parse_quantity
+
+    quantity = parse_quantity(quantity)
+    quantity = quantity.__class__(quantity.magnitude, quantity.units)  # never tag a shared object
+    quantity.provenance = provenance
+    quantity.name = name
+    quantity.description = description
+    quantity.path = path
+    return quantity
+
+
+def provenance_of(value: Any) -> Provenance | None:
+    """The provenance a value carries, or None for a plain number."""
+    return getattr(value, "provenance", None) if not isinstance(value, (int, bool)) else None

@@ -1,0 +1,1 @@
+"""The Zoo: provenance-tracked registry data and its loader."""

@@ -1,0 +1,116 @@
+"""The shared catalog of source records, referenced by id from registry files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import ValidationError
+
+from ..errors import ZooError
+from ..provenance import Provenance
+from .yaml_io import read_yaml
+
+CATALOG_FILE = "sources.yaml"
+
+
+def format_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
+    """(dotted location, message) pairs from a pydantic error, messages without pydantic's prefixes."""
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        message = err["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if message.startswith(prefix):
+                message = message[len(prefix):]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        if "input" in err and err["type"] not in ("extra_forbidden", "missing", "value_error"):
+            message += f" (got {err['input']!r})"
+        out.append((loc, message))
+    return out
+
+
+def build_record(data: Any, *, record_id: str | None, file: str, entry: str | None,
+                 field: str | None) -> Provenance:
+    """Validate one inline or catalog provenance mapping, with errors naming where it is."""
+    if not isinstance(data, Mapping):
+        raise ZooError(f"a provenance record must be a mapping, got {data!r}",
+                       file=file, entry=entry, field=field, fix="give kind, ref, url, verified, notes",
+                       gate="invalid-record")
+    payload = dict(data)
+    if record_id is not None:
+        if "id" in payload and payload["id"] != record_id:
+            raise ZooError(f"record key {record_id!r} and its id {payload['id']!r} differ",
+                           file=file, entry=entry, fix="drop the id field; the key is the id")
+        payload["id"] = record_id
+    try:
+        return Provenance.model_validate(payload)
+    except ValidationError as exc:
+        loc, message = format_validation_error(exc)[0]
+        where = f"{field}.{loc}" if field and loc else (field or loc or None)
+        raise ZooError(f"invalid provenance record: {message}", file=file, entry=entry,
+                       field=where, fix="see the kind rules in DESIGN.md §4",
+                       gate="invalid-record") from None
+
+
+class SourceCatalog:
+    """Source records by id. Bad records are kept aside as errors so an audit can list them all."""
+
+    def __init__(self, records: dict[str, Provenance], errors: dict[str, ZooError], file: str):
+        self.records = records
+        self.errors = errors
+        self.file = file
+
+    @classmethod
+    def load(cls, data_root: Path) -> "SourceCatalog":
+        path = data_root / CATALOG_FILE
+        if not path.exists():
+            return cls({}, {}, str(path))
+        raw = read_yaml(path) or {}
+        if not isinstance(raw, Mapping):
+            raise ZooError("the source catalog must map ids to records", file=str(path))
+        records: dict[str, Provenance] = {}
+        errors: dict[str, ZooError] = {}
+        for record_id, data in raw.items():
+            try:
+                records[str(record_id)] = build_record(
+                    data, record_id=str(record_id), file=str(path), entry=str(record_id), field=None
+                )
+            except ZooError as exc:
+                errors[str(record_id)] = exc
+        return cls(records, errors, str(path))
+
+    def __contains__(self, record_id: str) -> bool:
+        return record_id in self.records
+
+    def __iter__(self):
+        return iter(sorted(self.records))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def get(self, record_id: str) -> Provenance:
+        return self.records[record_id]
+
+    def resolve(self, reference: Any, *, file: str, entry: str, field: str | None) -> Provenance:
+        """A YAML provenance reference: a catalog id (string) or an inline record (mapping)."""
+        if isinstance(reference, str):
+            if reference in self.records:
+                return self.records[reference]
+            if reference in self.errors:
+                raise ZooError(f"source {reference!r} is an invalid catalog record "
+                               f"({self.errors[reference].problem})",
+                               file=file, entry=entry, field=field,
+                               fix=f"fix the record {reference!r} in {CATALOG_FILE}",
+                               gate="invalid-record")
+            import difflib
+
+            close = difflib.get_close_matches(reference, list(self.records), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ZooError(f"unknown source id {reference!r}{hint}", file=file, entry=entry,
+                           field=field, fix=f"add the record to {CATALOG_FILE} or fix the id",
+                           gate="dangling-reference")
+        return build_record(reference, record_id=None, file=file, entry=entry, field=field)

@@ -1,0 +1,127 @@
+"""The base of every registry entry, and the walk over the numbers it holds."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pint
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..provenance import Provenance
+
+
+class EntryMetadata(BaseModel):
+    """Where an entry lives and how its numbers are known. Filled by the loader."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(description="Canonical registry path, e.g. Hardware.Cloud.H100.")
+    provenance: Provenance | None = Field(
+        default=None, description="Default provenance of every number in the entry."
+    )
+    field_provenance: dict[str, Provenance] = Field(
+        default_factory=dict,
+        description="Per-field overrides, keyed by dotted field path (a prefix covers its subfields).",
+    )
+    source_file: str | None = Field(default=None, description="The YAML file the entry came from.")
+
+    def provenance_for(self, field_path: str) -> Provenance | None:
+        """The provenance of one number: the most specific override, else the entry default."""
+        probe = field_path
+        while probe:
+            if probe in self.field_provenance:
+                return self.field_provenance[probe]
+            probe = probe.rpartition(".")[0]
+        return self.provenance
+
+
+class ZooEntry(BaseModel):
+    """A registry entry: frozen, no unknown fields, with loader-filled metadata."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Display name.")
+    description: str | None = Field(default=None, description="One or two sentences on what this is.")
+    metadata: EntryMetadata | None = Field(default=None, exclude=True, repr=False)
+
+    @property
+    def path(self) -> str:
+        """Canonical registry path (``Hardware.Cloud.H100``)."""
+        return self.metadata.path if self.metadata else ""
+
+    def provenance_for(self, field_path: str) -> Provenance | None:
+        return self.metadata.provenance_for(field_path) if self.metadata else None
+
+    def get(self, field_path: str) -> Any:
+        """The value at a dotted field path such as ``memory.bandwidth``."""
+        return get_field(self, field_path)
+
+    def numbers(self) -> Iterator[tuple[str, Any]]:
+        """Every number in the entry as (dotted field path, value), in declaration order."""
+        return iter_numbers(self)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, pint.Quantity) or (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+    )
+
+
+def iter_numbers(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Walk models, dicts and lists; yield each int, float or Quantity with its dotted path."""
+    if isinstance(obj, BaseModel):
+        for name, info in type(obj).model_fields.items():
+            if info.exclude:
+                continue
+            yield from iter_numbers(getattr(obj, name), f"{prefix}{name}.")
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from iter_numbers(value, f"{prefix}{key}.")
+    elif isinstance(obj, (list, tuple)):
+        for index, value in enumerate(obj):
+            yield from iter_numbers(value, f"{prefix}{index}.")
+    elif is_number(obj):
+        yield prefix[:-1], obj
+
+
+def get_field(obj: Any, field_path: str) -> Any:
+    """Follow a dotted path through models, dicts and lists; KeyError names the missing part."""
+    current = obj
+    for part in field_path.split("."):
+        if isinstance(current, BaseModel) and part in type(current).model_fields:
+            current = getattr(current, part)
+        elif isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, (list, tuple)) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            raise KeyError(part)
+    return current
+
+
+def field_paths(model_cls: type[BaseModel]) -> set[str]:
+    """Every dotted field path a schema declares (dict-valued fields accept any key below them)."""
+    paths: set[str] = set()
+
+    def walk(cls: type[BaseModel], prefix: str) -> None:
+        for name, info in cls.model_fields.items():
+            if info.exclude:
+                continue
+            path = f"{prefix}{name}"
+            paths.add(path)
+            for candidate in _model_types(info.annotation):
+                walk(candidate, path + ".")
+
+    walk(model_cls, "")
+    return paths
+
+
+def _model_types(annotation: Any) -> list[type[BaseModel]]:
+    import typing
+
+    found = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    for arg in typing.get_args(annotation):
+        found.extend(_model_types(arg))
+    return found

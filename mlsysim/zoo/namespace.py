@@ -1,0 +1,159 @@
+"""Nested, lazily loaded namespaces: ``Hardware`` -> ``Hardware.Cloud`` -> ``Hardware.Cloud.H100``."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..errors import UnknownNameError
+from .entry import get_field
+
+if TYPE_CHECKING:
+    from .loader import GroupSpec
+    from .registry import Zoo
+
+
+class ZooAttributeError(UnknownNameError, AttributeError):
+    """An unknown name under a namespace (an AttributeError, so hasattr() still works)."""
+
+
+def _unknown(container: str, kind: str, name: str, known: list[str]) -> ZooAttributeError:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    close += [k for k in known if k.lower() == name.lower() and k not in close]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    listing = f" Known: {', '.join(known)}." if known and len(known) <= 20 else ""
+    return ZooAttributeError(f"{container} has no {kind} {name!r}{hint}{listing}",
+                             name=name, suggestions=tuple(close))
+
+
+class _Listing:
+    """What every namespace can do: iterate, sort by a field, report canonical paths."""
+
+    path: str
+
+    def _entries(self) -> list[Any]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._entries())
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def paths(self) -> list[str]:
+        """Canonical path of every entry, in order."""
+        return [_path_of(entry) for entry in self._entries()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        """(canonical path, entry) pairs."""
+        return [(_path_of(entry), entry) for entry in self._entries()]
+
+    def sorted_by(self, field: str, *, reverse: bool = False) -> list[Any]:
+        """Entries sorted by a dotted field (``memory.bandwidth``); entries lacking it come last."""
+        present, missing = [], []
+        for entry in self._entries():
+            try:
+                value = entry if _is_scalar(entry) and field == "value" else get_field(entry, field)
+            except (KeyError, AttributeError):
+                value = None
+            (missing if value is None else present).append((value, entry))
+        present.sort(key=lambda pair: pair[0], reverse=reverse)
+        return [entry for _, entry in present] + [entry for _, entry in missing]
+
+
+def _is_scalar(entry: Any) -> bool:
+    return not hasattr(entry, "metadata")
+
+
+def _path_of(entry: Any) -> str:
+    return entry.path
+
+
+class GroupNamespace(_Listing):
+    """One group of entries (``Hardware.Cloud``); loads its files on first use."""
+
+    def __init__(self, zoo: "Zoo", spec: "GroupSpec"):
+        self._zoo = zoo
+        self._spec = spec
+        self._loaded: dict[str, Any] | None = None
+        self.path = spec.path
+
+    @property
+    def spec(self) -> "GroupSpec":
+        return self._spec
+
+    def _load(self) -> dict[str, Any]:
+        if self._loaded is None:
+            from .loader import load_group
+
+            self._loaded = load_group(self._spec, self._zoo.data_root, self._zoo.catalog)
+        return self._loaded
+
+    def records(self) -> dict[str, Any]:
+        """The validated entry models by key (scalar groups give ScalarEntry models)."""
+        return dict(self._load())
+
+    def keys(self) -> list[str]:
+        return list(self._load())
+
+    def _expose(self, record: Any) -> Any:
+        return record.as_sourced() if self._spec.kind == "scalars" else record
+
+    def _entries(self) -> list[Any]:
+        return [self._expose(record) for record in self._load().values()]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        records = self._load()
+        if name not in records:
+            raise _unknown(self.path, "entry", name, list(records))
+        return self._expose(records[name])
+
+    def __getitem__(self, name: str) -> Any:
+        return self.__getattr__(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._load()
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._load()))
+
+    def __repr__(self) -> str:
+        return f"<{self.path}: {len(self._load())} entries>"
+
+
+class Namespace(_Listing):
+    """A top-level namespace (``Hardware``) holding groups."""
+
+    def __init__(self, zoo: "Zoo", name: str, groups: dict[str, "GroupSpec"], description: str = ""):
+        self._zoo = zoo
+        self.path = name
+        self.description = description
+        self._groups = {key: GroupNamespace(zoo, spec) for key, spec in groups.items()}
+
+    @property
+    def groups(self) -> dict[str, GroupNamespace]:
+        return dict(self._groups)
+
+    def _entries(self) -> list[Any]:
+        return [entry for group in self._groups.values() for entry in group]
+
+    def __getattr__(self, name: str) -> GroupNamespace:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._groups:
+            raise _unknown(self.path, "group", name, list(self._groups))
+        return self._groups[name]
+
+    def __getitem__(self, name: str) -> GroupNamespace:
+        return self.__getattr__(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._groups
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._groups))
+
+    def __repr__(self) -> str:
+        return f"<{self.path}: groups {', '.join(self._groups) or '(none yet)'}>"

@@ -1,0 +1,210 @@
+"""The Zoo: the manifest of namespaces, the source catalog, and path resolution.
+
+``Zoo()`` reads the Zoo shipped inside the package; ``Zoo(data_root=...)``
+reads a copy (tests and the audit use this to check a modified Zoo).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from ..errors import AmbiguousNameError, UnknownNameError, ZooError
+from .catalog import SourceCatalog
+from .loader import GroupSpec
+from .namespace import GroupNamespace, Namespace
+from .yaml_io import read_yaml
+
+DEFAULT_DATA_ROOT = Path(__file__).with_name("data")
+MANIFEST_FILE = "namespaces.yaml"
+
+#: The namespaces of the public API, always present even before they hold data.
+NAMESPACES = ("Hardware", "Models", "Systems", "Infrastructure", "Ops", "Scenarios",
+              "ReferenceStats", "Literature")
+
+
+class Zoo:
+    """One registry tree on disk, loaded lazily group by group."""
+
+    def __init__(self, data_root: Path | str | None = None):
+        self.data_root = Path(data_root) if data_root is not None else DEFAULT_DATA_ROOT
+        self._namespaces: dict[str, Namespace] | None = None
+        self._catalog: SourceCatalog | None = None
+
+    # -- structure -------------------------------------------------------
+    @property
+    def catalog(self) -> SourceCatalog:
+        if self._catalog is None:
+            self._catalog = SourceCatalog.load(self.data_root)
+        return self._catalog
+
+    def _manifest(self) -> dict[str, Namespace]:
+        if self._namespaces is None:
+            file = self.data_root / MANIFEST_FILE
+            raw = read_yaml(file) or {}
+            if not isinstance(raw, Mapping):
+                raise ZooError("the manifest must map namespace names to groups", file=str(file))
+            unknown = set(raw) - set(NAMESPACES)
+            if unknown:
+                raise ZooError(f"unknown namespaces {sorted(unknown)}", file=str(file),
+                               fix=f"use one of {', '.join(NAMESPACES)}")
+            namespaces = {}
+            for name in NAMESPACES:
+                spec = raw.get(name) or {}
+                groups = {}
+                for group, gspec in (spec.get("groups") or {}).items():
+                    if not isinstance(gspec, Mapping) or "schema" not in gspec:
+                        raise ZooError(f"group {name}.{group} needs a schema", file=str(file))
+                    groups[str(group)] = GroupSpec(
+                        namespace=name, name=str(group), schema=gspec["schema"],
+                        description=gspec.get("description", ""),
+                        kind=gspec.get("kind", "entries"),
+                    )
+                namespaces[name] = Namespace(self, name, groups, spec.get("description", ""))
+            self._namespaces = namespaces
+        return self._namespaces
+
+    def namespace(self, name: str) -> Namespace:
+        namespaces = self._manifest()
+        if name not in namespaces:
+            raise UnknownNameError(f"no namespace {name!r}; namespaces: {', '.join(NAMESPACES)}",
+                                   name=name)
+        return namespaces[name]
+
+    def namespaces(self) -> list[Namespace]:
+        return list(self._manifest().values())
+
+    def groups(self) -> Iterator[GroupNamespace]:
+        for namespace in self.namespaces():
+            yield from namespace.groups.values()
+
+    # -- numbers ---------------------------------------------------------
+    def numbers(self) -> Iterator[tuple[str, Any, Any]]:
+        """(canonical number path, value, provenance) for every number in the Zoo."""
+        for group in self.groups():
+            for record in group.records().values():
+                for field, value in record.numbers():
+                    path = f"{record.path}.{field}" if field else record.path
+                    yield path, value, record.provenance_for(field or "value")
+
+    # -- paths -----------------------------------------------------------
+    def resolve(self, path: str) -> Any:
+        """The object at a canonical path: a namespace, group, entry or number.
+
+        ``Hardware.Cloud.H100.memory.bandwidth`` gives the Quantity. Raises
+        UnknownNameError naming the first part that does not resolve.
+        """
+        parts = path.split(".")
+        namespace = self._resolve_part(None, parts[0], path)
+        if len(parts) == 1:
+            return namespace
+        group = self._resolve_part(namespace, parts[1], path)
+        if len(parts) == 2:
+            return group
+        record = self._resolve_part(group, parts[2], path)
+        if len(parts) == 3:
+            return group[parts[2]]
+        field = ".".join(parts[3:])
+        try:
+            return record.get(field)
+        except KeyError as exc:
+            raise UnknownNameError(
+                f"{path!r} does not resolve: {record.path} has no field {field!r} "
+                f"(stops at {exc.args[0]!r})", name=path) from None
+
+    def number(self, path: str) -> tuple[Any, Any]:
+        """(value, provenance) of the number at ``path``; UnknownNameError if it is not a number."""
+        parts = path.split(".")
+        if len(parts) < 3:
+            raise UnknownNameError(f"{path!r} is a namespace, not a number", name=path)
+        group = self._resolve_part(self._resolve_part(None, parts[0], path), parts[1], path)
+        record = self._resolve_part(group, parts[2], path)
+        field = ".".join(parts[3:])
+        if not field:
+            numbers = dict(record.numbers())
+            if "" not in numbers:
+                raise UnknownNameError(f"{path!r} is an entry, not a number; add a field path",
+                                       name=path)
+            return numbers[""], record.provenance_for("value")
+        value = self.resolve(path)
+        from .entry import is_number
+
+        if not is_number(value):
+            raise UnknownNameError(f"{path!r} is not a number (it is {type(value).__name__})",
+                                   name=path)
+        return value, record.provenance_for(field)
+
+    def _resolve_part(self, parent: Any, part: str, path: str) -> Any:
+        if parent is None:
+            if part not in NAMESPACES:
+                raise UnknownNameError(_not_found(path, part, list(NAMESPACES)), name=path)
+            return self.namespace(part)
+        if isinstance(parent, Namespace):
+            if part not in parent:
+                raise UnknownNameError(_not_found(path, part, list(parent.groups)), name=path)
+            return parent[part]
+        records = parent.records()
+        if part not in records:
+            raise UnknownNameError(_not_found(path, part, list(records)), name=path)
+        return records[part]
+
+    # -- short names -----------------------------------------------------
+    def short_names(self) -> dict[str, list[str]]:
+        """Entry key -> canonical paths holding it."""
+        index: dict[str, list[str]] = {}
+        for group in self.groups():
+            for key in group.keys():
+                index.setdefault(key, []).append(f"{group.path}.{key}")
+        return index
+
+    def lookup(self, name: str, *, namespaces: tuple[str, ...] | None = None) -> str:
+        """Canonical path of a short name (``H100`` -> ``Hardware.Cloud.H100``), for the CLI.
+
+        Accepts a canonical path too. Case differences are forgiven when they
+        leave a single match. Raises UnknownNameError (with close matches) or
+        AmbiguousNameError (listing every candidate).
+        """
+        if "." in name:
+            self.resolve(name)
+            return name
+        index = self.short_names()
+        if namespaces:
+            index = {key: [p for p in paths if p.split(".")[0] in namespaces]
+                     for key, paths in index.items()}
+            index = {key: paths for key, paths in index.items() if paths}
+        candidates = index.get(name)
+        if not candidates:
+            folded = [path for key, paths in index.items() if key.lower() == name.lower()
+                      for path in paths]
+            candidates = folded or None
+        if not candidates:
+            close = difflib.get_close_matches(name, list(index), n=5, cutoff=0.6)
+            close_paths = tuple(path for key in close for path in index[key])
+            hint = f"; did you mean {', '.join(close_paths)}?" if close_paths else ""
+            scope = f" in {', '.join(namespaces)}" if namespaces else ""
+            raise UnknownNameError(f"unknown name {name!r}{scope}{hint}", name=name,
+                                   suggestions=close_paths)
+        if len(candidates) > 1:
+            raise AmbiguousNameError(
+                f"name {name!r} is ambiguous: {', '.join(sorted(candidates))}; "
+                "use the full path", name=name, suggestions=tuple(sorted(candidates)))
+        return candidates[0]
+
+
+def _not_found(path: str, part: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(part, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"{path!r} does not resolve: no {part!r}{hint}"
+
+
+@functools.lru_cache(maxsize=1)
+def default_zoo() -> Zoo:
+    """The Zoo shipped with the package (one per process)."""
+    return Zoo()
+
+
+def lookup(name: str, *, namespaces: tuple[str, ...] | None = None) -> str:
+    """Canonical path of a short name in the shipped Zoo (see :meth:`Zoo.lookup`)."""
+    return default_zoo().lookup(name, namespaces=namespaces)
