@@ -15,6 +15,7 @@ the field's location).
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,17 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 DEFINITIONS_FILE = Path(__file__).with_name("units.txt")
 
-ureg = pint.UnitRegistry(str(DEFINITIONS_FILE), autoconvert_offset_to_baseunit=True)
+_PLURAL_RATE = re.compile(r"(?<=[A-Za-z])(FLOP|OP)s\b")
+
+
+def _rate_spelling(text: str) -> str:
+    # "TFLOPs" means TFLOP/s, but pint would also read it as a plural of "TFLOP";
+    # spell it FLOPS before parsing so there is only one reading.
+    return _PLURAL_RATE.sub(lambda m: m.group(1) + "S", text)
+
+
+ureg = pint.UnitRegistry(str(DEFINITIONS_FILE), autoconvert_offset_to_baseunit=True,
+                         preprocessors=[_rate_spelling])
 Quantity = ureg.Quantity
 
 #: Dimensions used by registry fields, named once so schemas read clearly.

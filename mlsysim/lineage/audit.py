@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..errors import UnknownNameError, ZooError
+from ..errors import ZooError
 from ..provenance import Provenance, ProvenanceKind
 from ..zoo.catalog import CATALOG_FILE
 from ..zoo.registry import Zoo
@@ -91,18 +91,32 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
 
     try:
         groups = [g for g in zoo.groups() if wanted is None or g.path.split(".")[0] in wanted]
+        group_paths = {g.path for g in groups}
     except ZooError as exc:
         return AuditReport(findings + [_load_error_finding(exc)], 0, 0, as_of)
+
+    # Load every group once (collecting, not raising), so derived inputs resolve
+    # against what the audit sees and one broken entry does not cascade.
+    from ..zoo.loader import load_group
+
+    loaded: dict[str, dict] = {}
+    failed_entries: set[str] = set()
+    for group in zoo.groups():
+        errors: list[ZooError] = []
+        loaded[group.path] = load_group(group.spec, zoo.data_root, catalog, errors)
+        failed_entries.update(exc.entry for exc in errors if exc.entry)
+        if group.path in group_paths:
+            findings.extend(_load_error_finding(exc) for exc in errors)
+    known_numbers = {
+        (f"{record.path}.{field}" if field else record.path)
+        for records in loaded.values() for record in records.values()
+        for field, _ in record.numbers()
+    }
 
     numbers = entries = 0
     unverified: dict[str, list[str]] = {}
     for group in groups:
-        errors: list[ZooError] = []
-        from ..zoo.loader import load_group
-
-        records = load_group(group.spec, zoo.data_root, catalog, errors)
-        findings.extend(_load_error_finding(exc) for exc in errors)
-        for record in records.values():
+        for record in loaded[group.path].values():
             entries += 1
             uncovered = []
             for field, _value in record.numbers():
@@ -112,7 +126,8 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
                 if provenance is None:
                     uncovered.append(field or "value")
                     continue
-                findings.extend(_check_number(zoo, path, provenance, as_of, policy))
+                findings.extend(_check_number(path, provenance, as_of, policy, known_numbers,
+                                              failed_entries))
                 if provenance.evidence_backed and provenance.verified is None:
                     unverified.setdefault(_record_label(provenance), []).append(path)
             if uncovered:
@@ -134,17 +149,17 @@ def _record_label(provenance: Provenance) -> str:
     return f"{CATALOG_FILE}#{provenance.id}" if provenance.id else f"inline record '{provenance.ref}'"
 
 
-def _check_number(zoo: Zoo, path: str, provenance: Provenance, as_of: dt.date,
-                  policy: FreshnessPolicy) -> list[Finding]:
+def _check_number(path: str, provenance: Provenance, as_of: dt.date, policy: FreshnessPolicy,
+                  known_numbers: set[str], failed_entries: set[str]) -> list[Finding]:
     found = []
     if provenance.kind is ProvenanceKind.DERIVED:
         for source in provenance.inputs:
-            try:
-                zoo.number(source)
-            except (UnknownNameError, ZooError) as exc:
-                found.append(Finding(path, "dangling-reference",
-                                     f"derived input {source} does not resolve ({exc})",
-                                     "point 'inputs' at an existing registry number"))
+            entry = ".".join(source.split(".")[:3])
+            if source in known_numbers or entry in failed_entries:
+                continue  # a failed entry is reported once, on its own line
+            found.append(Finding(path, "dangling-reference",
+                                 f"derived input {source} does not resolve to a registry number",
+                                 "point 'inputs' at an existing registry number"))
     if provenance.evidence_backed and provenance.verified is not None:
         limit, rule = policy.max_age_days(provenance.kind, path)
         age = (as_of - provenance.verified).days

@@ -100,28 +100,63 @@ def get_field(obj: Any, field_path: str) -> Any:
 
 
 def field_paths(model_cls: type[BaseModel]) -> set[str]:
-    """Every dotted field path a schema declares (dict-valued fields accept any key below them)."""
+    """The dotted field paths a schema declares, down through nested models (not dict keys)."""
     paths: set[str] = set()
 
     def walk(cls: type[BaseModel], prefix: str) -> None:
         for name, info in cls.model_fields.items():
             if info.exclude:
                 continue
-            path = f"{prefix}{name}"
-            paths.add(path)
+            paths.add(prefix + name)
             for candidate in _model_types(info.annotation):
-                walk(candidate, path + ".")
+                walk(candidate, f"{prefix}{name}.")
 
     walk(model_cls, "")
     return paths
 
 
+def schema_accepts(model_cls: type[BaseModel], field_path: str) -> bool:
+    """True when ``field_path`` can exist in an entry of ``model_cls``.
+
+    Under a dict-valued field any key is accepted (``compute.peak.fp16.dense``
+    descends through the ``peak`` table into a PeakRate).
+    """
+    annotations: list[Any] = [model_cls]
+    for part in field_path.split("."):
+        following: list[Any] = []
+        for annotation in annotations:
+            for cls in _model_types(annotation):
+                info = cls.model_fields.get(part)
+                if info is not None and not info.exclude:
+                    following.append(info.annotation)
+            for value_type in _dict_value_types(annotation):
+                following.append(value_type)
+        if not following:
+            return False
+        annotations = following
+    return True
+
+
 def _model_types(annotation: Any) -> list[type[BaseModel]]:
     import typing
 
-    found = []
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
+    if typing.get_origin(annotation) is dict:
+        return []
+    found = []
     for arg in typing.get_args(annotation):
         found.extend(_model_types(arg))
+    return found
+
+
+def _dict_value_types(annotation: Any) -> list[Any]:
+    import typing
+
+    if typing.get_origin(annotation) is dict:
+        return [typing.get_args(annotation)[1]]
+    found = []
+    for arg in typing.get_args(annotation):
+        if not (isinstance(arg, type) and issubclass(arg, BaseModel)):
+            found.extend(_dict_value_types(arg))
     return found

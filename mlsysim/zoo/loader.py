@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ZooError
 from .catalog import SourceCatalog, format_validation_error
-from .entry import EntryMetadata, field_paths
+from .entry import EntryMetadata, field_paths, schema_accepts
 from .yaml_io import read_yaml
 
 RESERVED_KEYS = ("provenance", "field_provenance")
@@ -94,11 +94,11 @@ def build_entry(spec: GroupSpec, key: str, raw: Any, file: str, catalog: SourceC
     schema = spec.schema_class()
     default = (catalog.resolve(default_ref, file=file, entry=path, field="provenance")
                if default_ref is not None else None)
-    known = field_paths(schema)
     overrides = {}
     for field, reference in overrides_raw.items():
         field = str(field)
-        if field not in known and not any(field.startswith(p + ".") for p in known):
+        if not schema_accepts(schema, field):
+            known = field_paths(schema)
             raise ZooError(f"field_provenance names unknown field {field!r}", file=file, entry=path,
                            field=f"field_provenance.{field}",
                            fix=f"use a field of {schema.__name__}: {', '.join(sorted(known))}")

@@ -1,0 +1,103 @@
+"""The shipped Zoo slice: spot checks against sources, and rules every number obeys."""
+
+import pytest
+
+import mlsysim
+from mlsysim.models import transformer_parameter_count
+from mlsysim.zoo.registry import Zoo
+
+HW, MODELS = mlsysim.Hardware, mlsysim.Models
+
+# (path, value, unit) each checked against the source its record cites.
+SPOT_CHECKS = [
+    ("Hardware.Cloud.H100.compute.peak.fp16.dense", 989.5, "TFLOP/s"),
+    ("Hardware.Cloud.H100.compute.peak.fp16.sparse", 1979, "TFLOP/s"),
+    ("Hardware.Cloud.H100.memory.bandwidth", 3.35, "TB/s"),
+    ("Hardware.Cloud.H100.memory.capacity", 80, "GB"),
+    ("Hardware.Cloud.H100.power.tdp", 700, "W"),
+    ("Hardware.Cloud.A100.compute.peak.fp16.dense", 312, "TFLOP/s"),
+    ("Hardware.Cloud.A100.memory.bandwidth", 2039, "GB/s"),
+    ("Hardware.Cloud.H200.memory.capacity", 141, "GB"),
+    ("Hardware.Cloud.H200.memory.bandwidth", 4.8, "TB/s"),
+    ("Hardware.Cloud.MI300X.compute.peak.fp16.dense", 1307.4, "TFLOP/s"),
+    ("Hardware.Cloud.MI300X.memory.bandwidth", 5.3, "TB/s"),
+    ("Hardware.Cloud.MI300X.memory.capacity", 192, "GB"),
+    ("Hardware.Cloud.TPUv5p.compute.peak.bf16.dense", 459, "TFLOP/s"),
+    ("Hardware.Cloud.TPUv5p.memory.bandwidth", 2765, "GB/s"),
+    ("Hardware.Edge.JetsonOrinNX.compute.peak.int8.sparse", 100, "TOPS"),
+    ("Hardware.Tiny.ESP32_S3.memory.capacity", 512, "KiB"),
+    ("Models.Language.Llama3_70B.layers", 80, None),
+    ("Models.Language.Llama3_70B.kv_heads", 8, None),
+    ("Models.Language.Llama3_8B.hidden_dim", 4096, None),
+    ("Models.Language.Llama3_8B.vocab_size", 128256, None),
+    ("Models.Language.GPT2.layers", 48, None),
+    ("Models.Language.GPT2.hidden_dim", 1600, None),
+    ("Models.Language.GPT3.parameters", 175e9, "param"),
+    ("Models.Vision.ResNet50.parameters", 25557032, "param"),
+    ("Infrastructure.Grids.US_Avg.carbon_intensity", 0.81, "lbCO2e/kWh"),
+]
+
+
+@pytest.mark.parametrize("path,value,unit", SPOT_CHECKS, ids=[c[0] for c in SPOT_CHECKS])
+def test_spot_check(path, value, unit):
+    number, provenance = Zoo().number(path)
+    magnitude = number.to(unit).magnitude if unit else number
+    assert magnitude == pytest.approx(value)
+    assert provenance is not None
+
+
+def test_every_number_has_provenance():
+    missing = [path for path, _, provenance in Zoo().numbers() if provenance is None]
+    assert missing == []
+
+
+def test_dense_and_sparse_are_apart_and_sparse_is_double_for_nvidia():
+    for entry in HW.Cloud:
+        for precision, row in entry.compute.peak.items():
+            if row.sparse is not None and entry.vendor == "NVIDIA":
+                assert row.sparse.to(row.dense.units).magnitude == pytest.approx(
+                    2 * row.dense.magnitude, rel=0.01), (entry.path, precision)
+
+
+@pytest.mark.parametrize("path", ["Models.Language.Llama3_8B", "Models.Language.Llama3_70B"])
+def test_llama_parameter_count_matches_its_derivation(path):
+    model = Zoo().resolve(path)
+    derived = transformer_parameter_count(
+        layers=model.layers, hidden_dim=model.hidden_dim, heads=model.heads,
+        kv_heads=model.kv_heads, ffn_dim=model.ffn_dim, vocab_size=model.vocab_size)
+    assert model.parameters.to("param").magnitude == derived
+    assert model.provenance_for("parameters").kind.value == "derived"
+
+
+def test_transformer_parameter_count_hand_worked():
+    # d=4, 2 heads (hd=2), 1 kv head, f=8, V=10, 1 layer, gated:
+    # attention 2*16 + 2*4*1*2 = 48; ffn 3*4*8 = 96; norms 2*4 = 8 -> 152 per layer;
+    # embeddings 2*10*4 = 80; final norm 4 -> 236.
+    assert transformer_parameter_count(layers=1, hidden_dim=4, heads=2, kv_heads=1, ffn_dim=8,
+                                       vocab_size=10) == 236
+    assert transformer_parameter_count(layers=1, hidden_dim=4, heads=2, kv_heads=1, ffn_dim=8,
+                                       vocab_size=10, tied_embeddings=True, gated_ffn=False) == 236 - 40 - 32
+
+
+def test_flops_per_token_is_two_per_parameter():
+    for model in MODELS.Language:
+        ratio = model.flops_per_token.to("flop/token").magnitude / model.parameters.to("param").magnitude
+        assert ratio == pytest.approx(2.0), model.path
+
+
+def test_resnet_flops_count_two_per_mac():
+    # torchvision lists 4.09 G multiply-accumulates for ResNet-50.
+    assert MODELS.Vision.ResNet50.flops_per_sample.to("GFLOP/sample").magnitude == pytest.approx(2 * 4.09)
+
+
+def test_derived_inputs_resolve():
+    zoo = Zoo()
+    for path, _, provenance in zoo.numbers():
+        for source in provenance.inputs:
+            zoo.number(source)
+
+
+def test_verified_numbers_cite_a_url():
+    for path, _, provenance in Zoo().numbers():
+        if provenance.verified is not None:
+            assert provenance.url and provenance.evidence_backed, path
