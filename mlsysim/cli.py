@@ -1,0 +1,174 @@
+"""The ``mlsysim`` command line.
+
+Commands here cover the Zoo (``zoo``, ``show``) and the provenance audit;
+exit codes: 0 success, 1 bad input (or a failed strict audit), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from enum import Enum
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="mlsysim: first-order ML systems simulator and its provenance-tracked Zoo.")
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _fail(message: str, output: Output, code: int = 1) -> None:
+    if output is Output.json:
+        typer.echo(json.dumps({"error": message}))
+    else:
+        typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _format_value(value) -> str:
+    import pint
+
+    if isinstance(value, pint.Quantity):
+        return f"{value.magnitude:g} {value.units:~}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _as_of(text: str | None, output: Output) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"--as-of must be a date YYYY-MM-DD, got {text!r}", output)
+
+
+AS_OF_HELP = "Date to judge freshness on, YYYY-MM-DD (default today)."
+
+
+def _number_rows(zoo, record, as_of, policy):
+    from .lineage.status import status_of
+
+    for field, value in record.numbers():
+        path = f"{record.path}.{field}" if field else record.path
+        provenance = record.provenance_for(field or "value")
+        yield path, value, provenance, status_of(provenance, path, as_of=as_of, policy=policy)
+
+
+@app.command()
+def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group, e.g. Hardware or Hardware.Cloud."),
+        output: Output = typer.Option(Output.text, "-o", "--output", help="text, json or markdown"),
+        as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
+    """List Zoo entries with how many of their numbers are verified."""
+    from .errors import MlsysimError
+    from .lineage.policy import FreshnessPolicy
+    from .zoo.registry import default_zoo
+
+    registry, policy, today = default_zoo(), FreshnessPolicy.load(), _as_of(as_of, output)
+    try:
+        groups = list(registry.groups())
+        if namespace:
+            target = registry.resolve(namespace)
+            groups = [g for g in groups if g.path == namespace or g.path.startswith(namespace + ".")]
+            if not groups:
+                _fail(f"{namespace!r} is not a namespace or group", output)
+            del target
+    except MlsysimError as exc:
+        _fail(str(exc), output)
+    rows = []
+    for group in groups:
+        for record in group.records().values():
+            counts = Counter(str(row[3]) for row in _number_rows(registry, record, today, policy))
+            rows.append({"path": record.path, "name": record.name, "numbers": sum(counts.values()),
+                         "verified": counts.get("Verified", 0), "status": dict(sorted(counts.items()))})
+    if output is Output.json:
+        typer.echo(json.dumps({"entries": rows}, indent=2))
+        return
+    if output is Output.markdown:
+        typer.echo("| path | name | numbers | verified |\n|---|---|---|---|")
+        for row in rows:
+            typer.echo(f"| {row['path']} | {row['name']} | {row['numbers']} | {row['verified']} |")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Zoo: {namespace or 'all namespaces'}")
+    table.add_column("path", overflow="fold", no_wrap=True)
+    for column in ("name", "numbers", "verified", "statuses"):
+        table.add_column(column)
+    for row in rows:
+        statuses = ", ".join(f"{k} {v}" for k, v in row["status"].items())
+        table.add_row(row["path"], row["name"], str(row["numbers"]), str(row["verified"]), statuses)
+    Console().print(table)
+    total = sum(r["numbers"] for r in rows)
+    verified = sum(r["verified"] for r in rows)
+    share = f"{verified / total:.0%}" if total else "n/a"
+    typer.echo(f"{len(rows)} entries, {total} numbers, {verified} verified ({share})")
+
+
+@app.command()
+def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardware.Cloud.H100.memory.bandwidth)."),
+         output: Output = typer.Option(Output.text, "-o", "--output", help="text, json or markdown"),
+         as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
+    """Show one entry or one number with its provenance."""
+    from .errors import MlsysimError
+    from .lineage.policy import FreshnessPolicy
+    from .lineage.status import status_of
+    from .zoo.registry import default_zoo
+
+    registry, policy, today = default_zoo(), FreshnessPolicy.load(), _as_of(as_of, output)
+    head, _, rest = name.partition(".")
+    try:
+        if head in ("Hardware", "Models", "Systems", "Infrastructure", "Ops", "Scenarios",
+                    "ReferenceStats", "Literature"):
+            path = name
+        else:
+            path = registry.lookup(head) + (f".{rest}" if rest else "")
+        parts = path.split(".")
+        if len(parts) < 3:
+            _fail(f"{path} is a namespace; use `mlsysim zoo {path}` to list it", output)
+        record = registry.namespace(parts[0])[parts[1]].records().get(parts[2])
+        if record is None:
+            registry.resolve(path)  # raises with close matches
+        field = ".".join(parts[3:])
+        rows = [row for row in _number_rows(registry, record, today, policy)
+                if not field or row[0] == path or row[0].startswith(path + ".")]
+        if field and not rows:
+            registry.number(path)  # raises: not a number / does not resolve
+    except MlsysimError as exc:
+        _fail(str(exc), output)
+    if output is Output.json:
+        typer.echo(json.dumps({"path": path, "name": record.name, "numbers": [
+            {"path": p, "value": _format_value(v), "status": str(s),
+             "provenance": prov.model_dump(mode="json") if prov else None}
+            for p, v, prov, s in rows]}, indent=2))
+        return
+    typer.echo(f"{record.name}  ({record.path})")
+    if record.description:
+        typer.echo(record.description)
+    for p, value, provenance, status in rows:
+        source = provenance.short() if provenance else "no provenance"
+        typer.echo(f"  {p.removeprefix(record.path + '.')}: {_format_value(value)}  [{status}]  {source}")
+        if provenance and provenance.url and field:
+            typer.echo(f"      {provenance.url}")
+
+
+@app.command()
+def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any gate fails."),
+          as_of: Optional[str] = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default today)."),
+          scope: str = typer.Option("all", "--scope", help="'all' or comma-separated namespaces.")) -> None:
+    """Run the provenance audit (lineage gates 1-4)."""
+    from .tools.audit_provenance import main
+
+    argv = ["--scope", scope] + (["--strict"] if strict else []) + (["--as-of", as_of] if as_of else [])
+    raise typer.Exit(main(argv))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,70 @@
+import json
+
+from typer.testing import CliRunner
+
+from mlsysim.cli import app
+
+runner = CliRunner()
+
+
+def test_zoo_lists_entries_with_verified_share():
+    result = runner.invoke(app, ["zoo", "Hardware.Cloud", "--as-of", "2026-11-22"])
+    assert result.exit_code == 0, result.output
+    assert "Hardware.Cloud.MI300X" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("6 entries,")
+
+
+def test_zoo_json_is_one_document():
+    result = runner.invoke(app, ["zoo", "Models", "-o", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    paths = {row["path"] for row in data["entries"]}
+    assert "Models.Language.Llama3_70B" in paths and "Hardware.Cloud.H100" not in paths
+
+
+def test_show_resolves_short_names_and_prints_the_source():
+    result = runner.invoke(app, ["show", "H100.memory.bandwidth"])
+    assert result.exit_code == 0
+    assert "memory.bandwidth: 3.35 TB / s  [Unverified]" in result.output
+    assert "https://resources.nvidia.com" in result.output
+
+
+def test_show_json_carries_provenance():
+    result = runner.invoke(app, ["show", "Hardware.Cloud.MI300X.memory.bandwidth", "-o", "json",
+                                 "--as-of", "2026-11-22"])
+    data = json.loads(result.stdout)
+    [number] = data["numbers"]
+    assert number["status"] == "Verified" and number["provenance"]["verified"] == "2026-11-22"
+
+
+def test_unknown_name_exits_1_with_close_matches():
+    result = runner.invoke(app, ["show", "H10"])
+    assert result.exit_code == 1
+    assert "unknown name 'H10'; did you mean Hardware.Cloud.H100?" in result.output
+
+
+def test_unknown_name_in_json_mode_is_still_one_json_document():
+    result = runner.invoke(app, ["show", "Llama9", "-o", "json"])
+    assert result.exit_code == 1
+    assert "unknown name 'Llama9'" in json.loads(result.stdout)["error"]
+
+
+def test_unknown_field_exits_1():
+    result = runner.invoke(app, ["show", "H100.memory.bandwith"])
+    assert result.exit_code == 1 and "has no field 'memory.bandwith'" in result.output
+
+
+def test_audit_command_passes_on_shipped_zoo():
+    result = runner.invoke(app, ["audit", "--strict", "--as-of", "2026-11-22"])
+    assert result.exit_code == 0 and "OK: " in result.output
+
+
+def test_stale_after_the_policy_age():
+    result = runner.invoke(app, ["show", "Hardware.Cloud.MI300X.memory.bandwidth", "-o", "json",
+                                 "--as-of", "2030-01-01"])
+    assert json.loads(result.stdout)["numbers"][0]["status"] == "Stale"
+
+
+def test_bad_as_of_is_a_clear_error():
+    result = runner.invoke(app, ["zoo", "--as-of", "soon"])
+    assert result.exit_code == 1 and "--as-of must be a date YYYY-MM-DD, got 'soon'" in result.output
