@@ -23,6 +23,38 @@ class Status(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+    @property
+    def symbol(self) -> str:
+        """A short mark for tables where colour is unavailable (print, LaTeX)."""
+        return SYMBOLS[self.value]
+
+    @property
+    def css_class(self) -> str:
+        return f"badge-{self.value.lower()}"
+
+    @property
+    def meaning(self) -> str:
+        return MEANINGS[self.value]
+
+
+#: One letter per status: tables in print and LaTeX show these, with a legend.
+SYMBOLS = {
+    "Verified": "V", "Stale": "S", "Unverified": "U", "Derived": "D", "Estimate": "E",
+    "Convention": "C", "Illustrative": "I", "Heuristic": "H", "Missing": "?",
+}
+
+MEANINGS = {
+    "Verified": "checked against the cited source within the freshness policy",
+    "Stale": "checked against the cited source, but longer ago than the policy allows",
+    "Unverified": "cites a datasheet, paper or report that nobody has checked it against yet",
+    "Derived": "computed from other Zoo numbers, which it names",
+    "Estimate": "an estimate; its notes say how it was made",
+    "Convention": "a convention or definition, not a measurement",
+    "Illustrative": "an illustrative value for teaching, not a measurement",
+    "Heuristic": "a rule of thumb",
+    "Missing": "no provenance at all (the audit fails)",
+}
+
 
 _BY_KIND = {
     ProvenanceKind.DERIVED: Status.DERIVED,
