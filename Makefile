@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 docs: $(STAMP)
-	$(BIN)/python -m mlsysim.tools.audit_provenance --scope all --strict
+	$(BIN)/mlsysim site build --strict --out build/site
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

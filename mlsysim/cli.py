@@ -159,6 +159,36 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
             typer.echo(f"      {provenance.url}")
 
 
+site_app = typer.Typer(no_args_is_help=True, help="Build the Zoo website.")
+app.add_typer(site_app, name="site")
+
+
+@site_app.command("build")
+def site_build(out: str = typer.Option("build/site", "--out", help="Folder to write the site to."),
+               strict: bool = typer.Option(True, "--strict/--no-strict",
+                                           help="Stop on any lineage error (default)."),
+               as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
+    """Run the lineage gates, render the Zoo and build the site with MkDocs Material."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from .site.build import SiteBuildError, build_site
+
+    console = Console(stderr=True)
+    date = _as_of(as_of, Output.text)
+    try:
+        with console.status("Building the Zoo site") as status:
+            summary = build_site(Path(out), as_of=date, strict=strict,
+                                 progress=lambda step: status.update(step))
+    except SiteBuildError as exc:
+        for finding in exc.findings:
+            typer.echo(finding.line())
+        typer.echo(f"error: {exc}; {out} was left as it was", err=True)
+        raise typer.Exit(1)
+    typer.echo(summary.line())
+
+
 @app.command()
 def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any gate fails."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default today)."),

@@ -33,6 +33,8 @@ class GroupSpec:
     schema: str
     description: str = ""
     kind: str = "entries"  # "entries" (objects) or "scalars" (Sourced numbers)
+    site_layout: str = "pages"  # on the site: a page per entry, or one "table" with a row each
+    key_fields: tuple[str, ...] = ()  # columns of the group's index table on the site
 
     @property
     def path(self) -> str:

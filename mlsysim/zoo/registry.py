@@ -61,6 +61,8 @@ class Zoo:
                         namespace=name, name=str(group), schema=gspec["schema"],
                         description=gspec.get("description", ""),
                         kind=gspec.get("kind", "entries"),
+                        site_layout=gspec.get("site_layout", "pages"),
+                        key_fields=tuple(gspec.get("key_fields", ())),
                     )
                 namespaces[name] = Namespace(self, name, groups, spec.get("description", ""))
             self._namespaces = namespaces

@@ -1,0 +1,1 @@
+"""The site compiler: Zoo registries -> lineage gates -> Markdown -> MkDocs Material site."""

@@ -1,0 +1,173 @@
+"""The view model of the Zoo site: every page's data, formatted, with links worked out.
+
+Templates receive only strings and lists from here; they hold no arithmetic
+and make no decisions beyond loops and ifs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import posixpath
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pint
+
+from ..lineage.policy import FreshnessPolicy
+from ..lineage.status import Status, status_of
+from ..provenance import Provenance
+from ..zoo.registry import Zoo
+
+#: Human group headings for the top-level fields of an entry page.
+SECTION_TITLES = {"compute": "Compute", "memory": "Memory", "interconnect": "Interconnect",
+                  "power": "Power", "": "General"}
+
+
+def format_value(value: Any) -> tuple[str, str]:
+    """(number, unit) as shown on the site: up to 6 significant digits, no float noise."""
+    if isinstance(value, pint.Quantity):
+        unit = f"{value.units:~}".replace(" ", "")
+        return _format_number(value.magnitude), unit
+    return _format_number(value), ""
+
+
+def _format_number(number: Any) -> str:
+    if isinstance(number, int):
+        return str(number)
+    if float(number).is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.6g}"
+
+
+def anchor_for(field_path: str) -> str:
+    """The HTML id of a number's row: ``memory.bandwidth`` -> ``memory-bandwidth``."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", field_path).strip("-") or "value"
+
+
+@dataclass
+class Source:
+    """A provenance record as a page: catalog records by id, inline ones by a stable hash."""
+
+    key: str
+    record: Provenance
+    citing: list["Number"] = field(default_factory=list)
+
+    @property
+    def page(self) -> str:
+        return f"sources/{self.key}.md"
+
+
+@dataclass
+class Number:
+    path: str
+    entry_path: str
+    field: str
+    value: str
+    unit: str
+    status: Status
+    source: Source
+    page: str
+    anchor: str
+    inputs: list[str] = field(default_factory=list)
+
+    @property
+    def link(self) -> str:
+        return f"{self.page}#{self.anchor}"
+
+
+def _source_key(record: Provenance) -> str:
+    if record.id:
+        return record.id
+    digest = hashlib.sha1(record.model_dump_json().encode()).hexdigest()[:10]
+    return f"inline-{digest}"
+
+
+def relative(from_page: str, to_target: str) -> str:
+    """A link from one docs page to another file (with an optional #anchor)."""
+    target, _, anchor = to_target.partition("#")
+    link = posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+    return f"{link}#{anchor}" if anchor else link
+
+
+class SiteModel:
+    """Everything the templates need, computed once from one Zoo on one as-of date."""
+
+    def __init__(self, zoo: Zoo, *, as_of: dt.date, policy: FreshnessPolicy | None = None):
+        self.zoo = zoo
+        self.as_of = as_of
+        self.policy = policy or FreshnessPolicy.load()
+        self.sources: dict[str, Source] = {}
+        self.numbers: list[Number] = []
+        self.entries: list[dict[str, Any]] = []   # (group, record, page)
+        self.groups: list[dict[str, Any]] = []
+        self._collect()
+
+    # -- collection ----------------------------------------------------------
+    def _source(self, record: Provenance) -> Source:
+        key = _source_key(record)
+        if key not in self.sources:
+            self.sources[key] = Source(key, record)
+        return self.sources[key]
+
+    def _collect(self) -> None:
+        for record_id in self.zoo.catalog:
+            self._source(self.zoo.catalog.get(record_id))
+        for group in self.zoo.groups():
+            layout = "table" if group.spec.kind == "scalars" or group.spec.site_layout == "table" else "pages"
+            group_page = f"zoo/{group.path.replace('.', '/')}.md" if layout == "table" else \
+                f"zoo/{group.path.replace('.', '/')}/index.md"
+            info = {"group": group, "layout": layout, "page": group_page, "entries": []}
+            for key, record in group.records().items():
+                page = group_page if layout == "table" else f"zoo/{group.path.replace('.', '/')}/{key}.md"
+                numbers = []
+                for field_path, value in record.numbers():
+                    provenance = record.provenance_for(field_path or "value")
+                    path = f"{record.path}.{field_path}" if field_path else record.path
+                    text, unit = format_value(value)
+                    anchor = anchor_for(field_path) if layout == "pages" else \
+                        anchor_for(f"{key}-{field_path}" if field_path else key)
+                    number = Number(path, record.path, field_path or "value", text, unit,
+                                    status_of(provenance, path, as_of=self.as_of, policy=self.policy),
+                                    self._source(provenance), page, anchor,
+                                    list(provenance.inputs))
+                    number.source.citing.append(number)
+                    numbers.append(number)
+                    self.numbers.append(number)
+                entry = {"key": key, "record": record, "page": page, "numbers": numbers}
+                info["entries"].append(entry)
+                self.entries.append(entry)
+            self.groups.append(info)
+        self.by_path = {number.path: number for number in self.numbers}
+
+    # -- summaries -----------------------------------------------------------
+    def status_counts(self) -> list[tuple[Status, int]]:
+        counts = Counter(number.status for number in self.numbers)
+        return [(status, counts.get(status, 0)) for status in Status if status is not Status.MISSING
+                or counts.get(status)]
+
+    # -- badge and row views for one page --------------------------------------
+    def badge(self, number: Number, from_page: str) -> dict[str, str]:
+        record = number.source.record
+        when = f", verified {record.verified.isoformat()}" if record.verified else ""
+        text = number.status.value + (f" {record.verified.isoformat()}" if record.verified else "")
+        return {
+            "text": text,
+            "css": number.status.css_class,
+            "title": f"{number.status.value}: {record.kind.value}: {record.ref}{when}".replace('"', "'"),
+            "href": relative(from_page, number.source.page),
+        }
+
+    def row(self, number: Number, from_page: str) -> dict[str, Any]:
+        record = number.source.record
+        inputs = []
+        for path in number.inputs:
+            target = self.by_path.get(path)
+            inputs.append({"path": path, "href": relative(from_page, target.link) if target else ""})
+        return {
+            "anchor": number.anchor, "field": number.field, "path": number.path,
+            "value": number.value, "unit": number.unit, "badge": self.badge(number, from_page),
+            "url": record.url or "", "ref": record.ref, "inputs": inputs,
+        }

@@ -1,0 +1,140 @@
+"""The site compiler, built for real with MkDocs Material."""
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import AS_OF
+from mlsysim.site.build import SiteBuildError, build_site
+from mlsysim.zoo.registry import Zoo
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "site"
+    build_site(out, as_of=AS_OF)
+    return out
+
+
+def page(site: Path, path: str) -> str:
+    return (site / path / "index.html").read_text()
+
+
+def test_entry_page_shows_value_unit_badge_and_source(site):
+    html = page(site, "zoo/Hardware/Cloud/MI300X")
+    row = re.search(r'<span id="memory-bandwidth"></span>.*?</tr>', html, flags=re.S).group(0)
+    assert ">5.3<" in row and "TB/s" in row
+    assert 'class="badge badge-verified"' in row and "Verified 2026-11-22" in row
+    assert 'href="../../../../sources/amd-rocm-mi300-microarch/"' in row
+    assert "https://github.com/ROCm/legacy-rocm-build" in row
+    assert 'title="Verified: datasheet: AMD ROCm documentation' in row
+
+
+def test_unchecked_numbers_say_so(site):
+    html = page(site, "zoo/Hardware/Cloud/H100")
+    row = re.search(r'<span id="memory-bandwidth"></span>.*?</tr>', html, flags=re.S).group(0)
+    assert "badge-unverified" in row and ">Unverified<" in row
+
+
+def test_derived_numbers_link_their_inputs(site):
+    html = page(site, "zoo/Models/Language/Llama3_8B")
+    row = re.search(r'<span id="flops_per_token"></span>.*?</tr>', html, flags=re.S).group(0)
+    assert "badge-derived" in row
+    assert 'href="./#parameters"' in row
+
+
+def test_every_hardware_page_has_its_chart(site):
+    for entry in Zoo().namespace("Hardware"):
+        group, key = entry.path.split(".")[1:]
+        chart = site / "zoo" / "Hardware" / group / f"{key}-roofline.svg"
+        assert chart.exists(), entry.path
+        assert "<svg" in chart.read_text() and "polyline" in chart.read_text()
+        assert f"{key}-roofline.svg" in page(site, f"zoo/Hardware/{group}/{key}")
+
+
+def test_source_page_lists_backlinks(site):
+    html = page(site, "sources/amd-rocm-mi300-microarch")
+    assert "Hardware.Cloud.MI300X.memory.bandwidth" in html
+    assert 'href="../../zoo/Hardware/Cloud/MI300X/#memory-bandwidth"' in html
+
+
+def test_scalar_tables_have_one_anchor_per_row(site):
+    html = page(site, "zoo/Literature/Training")
+    assert '<span id="MfuHigh"></span>' in html and '<span id="MfuLow"></span>' in html
+    grids = page(site, "zoo/Infrastructure/Grids")
+    assert '<span id="Poland-carbon_intensity"></span>' in grids
+
+
+def test_status_page_counts_and_lists_attention(site):
+    html = page(site, "status")
+    assert "Unverified" in html and "Hardware.Cloud.H100.memory.bandwidth" in html
+    assert "Infrastructure.Grids.Poland.carbon_intensity" in html  # an estimate
+
+
+def test_zoo_json_export(site):
+    data = json.loads((site / "zoo.json").read_text())
+    h100 = next(e for e in data["entries"] if e["path"] == "Hardware.Cloud.H100")
+    bandwidth = next(n for n in h100["numbers"] if n["path"].endswith("memory.bandwidth"))
+    assert bandwidth == {"path": "Hardware.Cloud.H100.memory.bandwidth", "value": "3.35",
+                         "unit": "TB/s", "status": "Unverified", "source": "nvidia-h100-datasheet"}
+    assert data["sources"]["amd-rocm-mi300-microarch"]["verified"] == "2026-11-22"
+
+
+def test_no_external_assets(site):
+    for html in site.rglob("*.html"):
+        text = html.read_text()
+        assert "fonts.googleapis" not in text and "cdn.jsdelivr" not in text, html
+        assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', text), html
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_are_byte_identical(site, tmp_path):
+    again = tmp_path / "again"
+    build_site(again, as_of=AS_OF)
+    assert tree_digest(site) == tree_digest(again)
+
+
+def _previous_site(out: Path) -> dict[str, str]:
+    out.mkdir(parents=True)
+    (out / "index.html").write_text("the previous good site")
+    return tree_digest(out)
+
+
+def test_lineage_failure_leaves_previous_site(zoo_data, tmp_path):
+    out = tmp_path / "site"
+    before = _previous_site(out)
+    file = zoo_data / "Hardware" / "Cloud" / "H100.yaml"
+    file.write_text(file.read_text().replace("provenance: nvidia-h100-datasheet\n", ""))
+    with pytest.raises(SiteBuildError) as info:
+        build_site(out, zoo=Zoo(zoo_data), as_of=AS_OF)
+    assert [f.line().split(":")[0] for f in info.value.findings] == ["Hardware.Cloud.H100"]
+    assert info.value.findings[0].gate == "missing-provenance"
+    assert tree_digest(out) == before
+    assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
+
+
+def test_expired_verification_fails_the_build(tmp_path):
+    with pytest.raises(SiteBuildError) as info:
+        build_site(tmp_path / "site", as_of=AS_OF.replace(year=2031))
+    gates = {f.gate for f in info.value.findings}
+    assert gates == {"expired-verification"}
+    assert not (tmp_path / "site").exists()
+
+
+def test_broken_link_fails_strict_mkdocs_and_leaves_previous_site(zoo_data, tmp_path):
+    out = tmp_path / "site"
+    before = _previous_site(out)
+    file = zoo_data / "Hardware" / "Cloud" / "H100.yaml"
+    text = file.read_text().replace("description: Hopper-generation",
+                                    "description: See [the missing page](nowhere.md). Hopper-generation")
+    file.write_text(text)
+    with pytest.raises(SiteBuildError, match="nowhere.md"):
+        build_site(out, zoo=Zoo(zoo_data), as_of=AS_OF)
+    assert tree_digest(out) == before
