@@ -17,6 +17,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 docs: $(STAMP)
 	$(BIN)/mlsysim site build --strict --out build/site
+	$(BIN)/mlsysim appendix build --out build/appendix
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

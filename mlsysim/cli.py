@@ -163,6 +163,16 @@ site_app = typer.Typer(no_args_is_help=True, help="Build the Zoo website.")
 app.add_typer(site_app, name="site")
 
 
+def _register_appendix() -> None:
+    from .appendix.cli import appendix_app
+
+    app.add_typer(appendix_app, name="appendix",
+                  help="Build or check the textbook appendix tables (.qmd and .tex).")
+
+
+_register_appendix()
+
+
 @site_app.command("build")
 def site_build(out: str = typer.Option("build/site", "--out", help="Folder to write the site to."),
                strict: bool = typer.Option(True, "--strict/--no-strict",

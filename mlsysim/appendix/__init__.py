@@ -1,0 +1,11 @@
+"""Textbook appendix tables rendered from the Zoo (Quarto ``.qmd`` and LaTeX), with a drift check.
+
+``tables.yaml`` declares the tables; :func:`render_tables` renders them;
+``mlsysim appendix build|check`` (:mod:`mlsysim.appendix.cli`) writes or checks them.
+"""
+
+from .render import format_number, render_tables, tex_escape
+from .tables import DECLARATION_FILE, AppendixError, Table, check_tables, load_tables, table_entries
+
+__all__ = ["DECLARATION_FILE", "AppendixError", "Table", "check_tables", "format_number",
+           "load_tables", "render_tables", "table_entries", "tex_escape"]

@@ -1,0 +1,243 @@
+"""Appendix tables: rendered from the Zoo into .qmd and .tex, deterministic, with a drift check."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from mlsysim.appendix import DECLARATION_FILE, AppendixError, check_tables, format_number, load_tables, table_entries
+from mlsysim.appendix.cli import appendix_app
+from mlsysim.appendix.render import md_escape, shorten_ref, tex_escape
+from mlsysim.zoo.registry import Zoo
+
+AS_OF = "2026-11-22"
+runner = CliRunner()
+
+
+def build(out: Path, *extra: str):
+    result = runner.invoke(appendix_app, ["build", "--out", str(out), "--as-of", AS_OF, *extra])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("appendix")
+    build(out)
+    return out
+
+
+def row_of(text: str, name: str) -> str:
+    [line] = [line for line in text.splitlines() if line.startswith((f"| {name} |", f"{name} &"))]
+    return line
+
+
+def test_every_declared_table_gives_a_qmd_and_a_tex_file(built):
+    ids = [table.id for table in load_tables()]
+    assert {"hardware-cloud", "models-language", "models-vision", "infrastructure-grids",
+            "literature-training"} <= set(ids)
+    assert sorted(p.name for p in built.iterdir()) == sorted(
+        f"{table_id}.{fmt}" for table_id in ids for fmt in ("qmd", "tex"))
+
+
+def test_h100_row_shows_dense_fp16_and_bandwidth_in_the_column_units(built):
+    qmd = (built / "hardware-cloud.qmd").read_text(encoding="utf-8")
+    assert "| FP16 dense (TFLOP/s) |" in qmd and "| Bandwidth (TB/s) |" in qmd
+    cells = [cell.strip() for cell in row_of(qmd, "NVIDIA H100 SXM5 80GB").split("|")[1:-1]]
+    assert cells[1:6] == ["989.5", "1979", "80", "3.35", "700"]
+    assert cells[6] == "U"  # the H100 datasheet record carries no verification date
+    assert cells[7].startswith("[NVIDIA H100 Tensor Core GPU datasheet](https://resources.nvidia.com/")
+    tex = (built / "hardware-cloud.tex").read_text(encoding="utf-8")
+    assert row_of(tex, "NVIDIA H100 SXM5 80GB").startswith(
+        "NVIDIA H100 SXM5 80GB & 989.5 & 1979 & 80 & 3.35 & 700 & U & \\href{https://resources")
+
+
+def test_missing_fields_render_as_an_em_dash(built):
+    # The A100 lists no fp8 peak; the TPU v5p lists no fp16 peak and no TDP.
+    qmd = (built / "hardware-cloud.qmd").read_text(encoding="utf-8")
+    assert row_of(qmd, "NVIDIA A100 SXM4 80GB").split("|")[3].strip() == "—"
+    tex = (built / "hardware-cloud.tex").read_text(encoding="utf-8")
+    assert row_of(tex, "Google Cloud TPU v5p").startswith("Google Cloud TPU v5p & --- & 459 &")
+
+
+def test_qmd_has_a_quarto_caption_and_a_legend_of_the_letters_used(built):
+    qmd = (built / "models-language.qmd").read_text(encoding="utf-8")
+    assert "\n: Language models: size and architecture {#tbl-models-language}\n" in qmd
+    letters = {letter for line in qmd.splitlines() if line.startswith("| ") and "](" in line
+               for letter in line.split("|")[-3].strip().split(", ")}
+    legend = set(re.findall(r"^- \*\*(\w)\*\* \w+: ", qmd, flags=re.M))
+    assert letters and letters == legend
+    assert "- **D** Derived: computed from other Zoo numbers, which it names." in qmd
+    assert "Status (as of 2026-11-22):" in qmd
+
+
+def test_tex_uses_booktabs_caption_label_and_a_footnote_legend(built):
+    tex = (built / "models-language.tex").read_text(encoding="utf-8")
+    for piece in ("\\toprule", "\\midrule", "\\bottomrule", "\\caption{Language models: size and architecture}",
+                  "\\label{tbl:models-language}", "{\\footnotesize Status as of 2026-11-22:",
+                  "\\textbf{D}~Derived, computed from other Zoo numbers"):
+        assert piece in tex
+    assert tex.index("\\begin{table}") < tex.index("\\begin{tabular}") < tex.index("\\end{table}")
+
+
+def test_rows_can_be_sorted_by_a_field_or_listed_explicitly(tmp_path):
+    zoo = Zoo()
+    [language] = [t for t in load_tables() if t.id == "models-language"]
+    sizes = [entry.parameters for entry, _ in table_entries(language, zoo)]
+    assert sizes == sorted(sizes)
+    declaration = tmp_path / "tables.yaml"
+    declaration.write_text(yaml.safe_dump({"tables": [{
+        "id": "two-gpus", "caption": "Two GPUs",
+        "rows": {"entries": ["Hardware.Cloud.H200", "Hardware.Cloud.A100"]},
+        "columns": [{"field": "memory.capacity", "label": "Memory", "unit": "GB"}]}]}))
+    [table] = load_tables(declaration)
+    assert [entry.path for entry, _ in table_entries(table, zoo)] == [
+        "Hardware.Cloud.H200", "Hardware.Cloud.A100"]
+
+
+def test_two_builds_are_byte_identical(built, tmp_path):
+    build(tmp_path)
+    for path in built.iterdir():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_check_passes_on_a_fresh_build(built):
+    result = runner.invoke(appendix_app, ["check", str(built), "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_check_fails_with_a_diff_naming_the_edited_line(tmp_path):
+    build(tmp_path)
+    table = tmp_path / "hardware-cloud.qmd"
+    original = row_of(table.read_text(encoding="utf-8"), "NVIDIA H100 SXM5 80GB")
+    edited = original.replace("| 3.35 |", "| 3.5 |")
+    table.write_text(table.read_text(encoding="utf-8").replace(original, edited), encoding="utf-8")
+    result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert f"--- {table} (committed)" in result.output
+    assert f"\n-{edited}\n" in result.output and f"\n+{original}\n" in result.output
+    assert "appendix build --out" in result.output
+
+
+def test_check_fails_when_a_table_file_is_missing(tmp_path):
+    build(tmp_path)
+    (tmp_path / "models-vision.tex").unlink()
+    result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "models-vision.tex is missing" in result.output
+
+
+def test_build_removes_generated_tables_that_are_no_longer_declared(tmp_path):
+    out = tmp_path / "out"
+    build(out)
+    declaration = tmp_path / "tables.yaml"
+    raw = yaml.safe_load(DECLARATION_FILE.read_text(encoding="utf-8"))
+    raw["tables"] = [t for t in raw["tables"] if t["id"] != "models-vision"]
+    declaration.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    args = ["--as-of", AS_OF, "--tables", str(declaration)]
+    stale = runner.invoke(appendix_app, ["check", str(out), *args])
+    assert stale.exit_code == 1 and "models-vision.qmd is a generated table" in stale.output
+    (out / "notes.qmd").write_text("hand-written\n", encoding="utf-8")
+    build(out, "--tables", str(declaration))
+    assert not (out / "models-vision.qmd").exists() and (out / "notes.qmd").exists()
+    assert runner.invoke(appendix_app, ["check", str(out), *args]).exit_code == 0
+
+
+def write_declaration(tmp_path: Path, **table) -> Path:
+    base = {"id": "broken", "caption": "A broken table", "rows": {"group": "Hardware.Cloud"},
+            "columns": [{"field": "memory.capacity", "label": "Memory", "unit": "GB"}]}
+    path = tmp_path / "tables.yaml"
+    path.write_text(yaml.safe_dump({"tables": [{**base, **table}]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("table, named", [
+    ({"rows": {"group": "Hardware.Clouds"}}, "'Hardware.Clouds'"),
+    ({"rows": {"entries": ["Hardware.Cloud.H100", "Hardware.Cloud.H900"]}}, "'Hardware.Cloud.H900'"),
+    ({"columns": [{"field": "memory.bandwith", "label": "BW", "unit": "TB/s"}]}, "'memory.bandwith'"),
+])
+def test_unknown_registry_paths_fail_naming_table_and_path(tmp_path, table, named):
+    declaration = write_declaration(tmp_path, **table)
+    with pytest.raises(AppendixError, match="table 'broken'") as error:
+        check_tables(load_tables(declaration), Zoo())
+    assert named in str(error.value)
+    result = runner.invoke(appendix_app, ["build", "--out", str(tmp_path / "out"),
+                                          "--tables", str(declaration)])
+    assert result.exit_code == 1
+    assert "table 'broken'" in result.output and named in result.output
+
+
+@pytest.mark.parametrize("table, problem", [
+    ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+    ({"columns": [{"field": "memory.capacity", "label": "Memory", "unit": "furlongs"}]}, "columns.0.unit"),
+    ({"rows": {"group": "Hardware.Cloud", "entries": ["Hardware.Cloud.H100"]}}, "exactly one of"),
+    ({"id": "Bad Id"}, "id:"),
+])
+def test_invalid_declarations_fail_naming_the_table(tmp_path, table, problem):
+    with pytest.raises(AppendixError, match=re.escape(problem)) as error:
+        load_tables(write_declaration(tmp_path, **table))
+    assert "table '" in str(error.value)
+
+
+def test_a_column_unit_of_the_wrong_dimension_is_reported(tmp_path):
+    declaration = write_declaration(tmp_path, columns=[{"field": "memory.capacity", "label": "M",
+                                                        "unit": "W"}])
+    result = runner.invoke(appendix_app, ["build", "--out", str(tmp_path / "out"),
+                                          "--tables", str(declaration)])
+    assert result.exit_code == 1
+    assert "Hardware.Cloud.A100.memory.capacity is 80 GB" in result.output
+
+
+def test_latex_escaping():
+    assert tex_escape("R&D_x") == r"R\&D\_x"
+    assert tex_escape(r"50% $5 #1 {a} ~ ^ \ ") == (
+        r"50\% \$5 \#1 \{a\} \textasciitilde{} \textasciicircum{} \textbackslash{} ")
+    assert md_escape("a|b_c [d]") == r"a\|b\_c \[d\]"
+
+
+def test_number_formatting_rule():
+    assert [format_number(x) for x in (989.5, 3.35, 1979.0, 131072, 0.462, 8.030261248,
+                                       367.4098197, 2.7649999999, 0.0001234567, 0.0, 25.557032)] == [
+        "989.5", "3.35", "1979", "131072", "0.462", "8.03", "367.4", "2.765", "0.0001235", "0", "25.56"]
+
+
+def test_refs_are_shortened_for_table_cells():
+    assert shorten_ref("NVIDIA H100 Tensor Core GPU datasheet (H100 SXM column)") == \
+        "NVIDIA H100 Tensor Core GPU datasheet"
+    short = shorten_ref("Chowdhery et al. (2022), PaLM: Scaling Language Modeling with Pathways, Table 3")
+    assert short.startswith("Chowdhery et al. (2022), PaLM") and short.endswith("…")
+    assert len(short) <= 49
+
+
+def pandoc() -> str:
+    exe = shutil.which("pandoc")
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pandoc is not installed, and CI must check the appendix tables with it")
+        pytest.skip("pandoc is not installed")
+    return exe
+
+
+def test_pandoc_reads_each_qmd_as_a_table_with_one_row_per_entry(built):
+    exe, zoo = pandoc(), Zoo()
+    for table in load_tables():
+        html = subprocess.run([exe, "-f", "markdown", "-t", "html", str(built / f"{table.id}.qmd")],
+                              capture_output=True, text=True, check=True).stdout
+        assert html.count("<table") == 1, table.id
+        body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        assert body.count("<tr") == len(table_entries(table, zoo)), table.id
+        assert "<caption>" in html and table.caption.split(":")[0] in html
+
+
+def test_check_of_a_missing_folder_says_how_to_build_it(tmp_path):
+    result = runner.invoke(appendix_app, ["check", str(tmp_path / "nowhere"), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "is not a folder" in result.output and "appendix build --out" in result.output
