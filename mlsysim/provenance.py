@@ -188,7 +188,3 @@ def sourced_qty(quantity: Any, provenance: Provenance, *, name: str = "",
     quantity.path = path
     return quantity
 
-
-def provenance_of(value: Any) -> Provenance | None:
-    """The provenance a value carries, or None for a plain number."""
-    return getattr(value, "provenance", None) if not isinstance(value, (int, bool)) else None

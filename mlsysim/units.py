@@ -113,6 +113,16 @@ def parse_quantity(value: Any) -> pint.Quantity:
     raise UnitParseError(f"expected a quantity such as '80 GB', got {value!r}")
 
 
+def check_unit(unit: str | None) -> str | None:
+    """Return ``unit`` if the registry knows it (None passes), else raise ValueError."""
+    if unit is not None:
+        try:
+            parse_quantity({"value": 1, "unit": unit})
+        except UnitParseError as exc:
+            raise ValueError(str(exc)) from None
+    return unit
+
+
 def check_dimension(quantity: pint.Quantity, expected: str) -> pint.Quantity:
     """Return ``quantity`` if it has dimension ``expected``, else raise ValueError."""
     want = dimensionality(expected)

@@ -26,14 +26,9 @@ class ScalarEntry(ZooEntry):
     @field_validator("unit")
     @classmethod
     def _known_unit(cls, unit: str | None) -> str | None:
-        if unit is not None:
-            from ..units import UnitParseError, parse_quantity
+        from ..units import check_unit
 
-            try:
-                parse_quantity({"value": 1, "unit": unit})
-            except UnitParseError as exc:
-                raise ValueError(str(exc)) from None
-        return unit
+        return check_unit(unit)
 
     def quantity(self):
         from ..units import Quantity
