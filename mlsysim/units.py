@@ -56,6 +56,12 @@ DIMENSIONS = {
     "carbon_intensity": "[carbon] / [energy]",
     "water_intensity": "[length] ** 3 / [energy]",
     "dimensionless": "[]",
+    "sample_rate": "[sample] / [time]",
+    "token_rate": "[token] / [time]",
+    "carbon": "[carbon]",
+    "water": "[length] ** 3",
+    "price_per_time": "[currency] / [time]",
+    "price_per_energy": "[currency] / [energy]",
 }
 
 
@@ -68,9 +74,8 @@ def dimensionality(expr: str):
     """The pint dimensionality of ``expr`` such as ``"[information] / [time]"``."""
     if expr in ("[]", ""):
         return ureg.dimensionless.dimensionality
-    if expr == "[carbon] / [energy]":
-        return (ureg.gCO2e / ureg.joule).dimensionality
-    return ureg.get_dimensionality(expr)
+    # "[energy]" is shorthand for the derived dimension of a joule.
+    return ureg.get_dimensionality(expr.replace("[energy]", "([mass] * [length] ** 2 / [time] ** 2)"))
 
 
 def _describe_dimension(dim) -> str:

@@ -1,5 +1,7 @@
 """Layer A: workloads. Architecture fields, parameter counts and FLOPs of ML models."""
 
-from .workloads import CNNWorkload, TransformerWorkload, transformer_parameter_count
+from .workloads import (CNNWorkload, RecommendationWorkload, TransformerWorkload, VisionWorkload,
+                        transformer_parameter_count)
 
-__all__ = ["CNNWorkload", "TransformerWorkload", "transformer_parameter_count"]
+__all__ = ["CNNWorkload", "RecommendationWorkload", "TransformerWorkload", "VisionWorkload",
+           "transformer_parameter_count"]

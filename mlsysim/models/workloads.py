@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from ..units import DIMENSIONS, quantity_type
@@ -9,8 +11,10 @@ from ..zoo.entry import ZooEntry
 
 
 class TransformerWorkload(ZooEntry):
-    """A decoder or encoder transformer language model."""
+    """A decoder or encoder transformer language model, dense or mixture-of-experts."""
 
+    architecture: Literal["decoder", "encoder", "encoder_decoder"] = Field(
+        default="decoder", description="Decoder-only (GPT, Llama), encoder-only (BERT) or both (T5).")
     family: str | None = Field(default=None, description="Model family, e.g. Llama 3.")
     release_year: int | None = Field(default=None, ge=2010, le=2100, description="Year of release.")
     parameters: quantity_type(DIMENSIONS["params"]) = Field(description="Total parameter count.")
@@ -25,6 +29,20 @@ class TransformerWorkload(ZooEntry):
     context_length: int | None = Field(default=None, ge=1, description="Maximum context in tokens.")
     flops_per_token: quantity_type(DIMENSIONS["flops_per_token"]) = Field(
         description="Forward-pass FLOPs per token (2 per multiply-accumulate).")
+    experts: int | None = Field(default=None, ge=2,
+                                description="Routed experts per MoE layer (None for a dense model).")
+    active_experts: int | None = Field(default=None, ge=1,
+                                       description="Routed experts each token visits (top-k).")
+    shared_experts: int | None = Field(default=None, ge=0,
+                                       description="Experts every token visits in addition.")
+    active_parameters: quantity_type(DIMENSIONS["params"]) | None = Field(
+        default=None, description="Parameters used per token (MoE); equals parameters when dense.")
+    kv_lora_rank: int | None = Field(
+        default=None, ge=1,
+        description="Multi-head latent attention: width of the compressed KV latent cached per token.")
+    rope_head_dim: int | None = Field(
+        default=None, ge=1,
+        description="Multi-head latent attention: decoupled RoPE key width cached per token.")
     training_tokens: quantity_type(DIMENSIONS["tokens"]) | None = Field(
         default=None, description="Tokens seen in pre-training.")
     training_compute: quantity_type(DIMENSIONS["flops"]) | None = Field(
@@ -38,19 +56,76 @@ class TransformerWorkload(ZooEntry):
             if self.heads % self.kv_heads:
                 raise ValueError(f"heads ({self.heads}) is not a multiple of kv_heads "
                                  f"({self.kv_heads}); grouped-query attention needs it to be")
+        if (self.experts is None) != (self.active_experts is None):
+            raise ValueError("give experts and active_experts together (a mixture-of-experts model "
+                             "needs both) or neither (a dense model)")
+        if self.experts is not None and self.active_experts > self.experts:
+            raise ValueError(f"active_experts ({self.active_experts}) exceeds experts "
+                             f"({self.experts})")
+        if self.active_parameters is not None and self.active_parameters > self.parameters:
+            raise ValueError(f"active_parameters ({self.active_parameters:~}) exceeds parameters "
+                             f"({self.parameters:~})")
+        if (self.kv_lora_rank is None) != (self.rope_head_dim is None):
+            raise ValueError("multi-head latent attention needs kv_lora_rank and rope_head_dim "
+                             "together")
         return self
 
+    @property
+    def is_moe(self) -> bool:
+        return self.experts is not None
 
-class CNNWorkload(ZooEntry):
-    """A convolutional vision model."""
+    @property
+    def attention_kind(self) -> str:
+        """"mla", "mqa", "gqa" or "mha": decides how big the KV cache is."""
+        if self.kv_lora_rank is not None:
+            return "mla"
+        kv = self.kv_heads or self.heads
+        if kv == self.heads:
+            return "mha"
+        return "mqa" if kv == 1 else "gqa"
 
+
+class VisionWorkload(ZooEntry):
+    """A per-sample model: CNN, vision transformer, detector, or a tiny audio/sensor model."""
+
+    architecture: Literal["cnn", "vit", "detector", "mlp", "autoencoder"] = Field(
+        default="cnn", description="Network family: cnn, vit (vision transformer), detector, "
+                                   "mlp or autoencoder.")
+    task: str | None = Field(default=None, description="What it does, e.g. image classification.")
     family: str | None = Field(default=None, description="Model family, e.g. ResNet.")
     release_year: int | None = Field(default=None, ge=1980, le=2100, description="Year of release.")
     parameters: quantity_type(DIMENSIONS["params"]) = Field(description="Total parameter count.")
-    layers: int = Field(ge=1, description="Weighted layers (convolutional and fully connected).")
-    input_resolution: int = Field(ge=1, description="Side of the square input image, in pixels.")
+    layers: int | None = Field(default=None, ge=1,
+                               description="Weighted layers (convolutional and fully connected).")
+    input_resolution: int | None = Field(default=None, ge=1,
+                                         description="Side of the square input image, in pixels.")
+    input_shape: list[int] | None = Field(
+        default=None, description="Input tensor shape when not a square image, e.g. [49, 10] MFCCs.")
     flops_per_sample: quantity_type(DIMENSIONS["flops_per_sample"]) = Field(
-        description="Forward-pass FLOPs per image (2 per multiply-accumulate).")
+        description="Forward-pass FLOPs per sample (2 per multiply-accumulate).")
+
+    @model_validator(mode="after")
+    def _input_given(self) -> "VisionWorkload":
+        if self.input_shape is not None and any(side < 1 for side in self.input_shape):
+            raise ValueError(f"input_shape {self.input_shape} has a side below 1")
+        return self
+
+
+#: The earlier name, kept so existing imports work.
+CNNWorkload = VisionWorkload
+
+
+class RecommendationWorkload(ZooEntry):
+    """A deep learning recommendation model: embedding tables plus MLPs."""
+
+    family: str | None = Field(default=None, description="Model family, e.g. DLRM.")
+    release_year: int | None = Field(default=None, ge=2000, le=2100, description="Year of release.")
+    parameters: quantity_type(DIMENSIONS["params"]) = Field(description="Total parameter count.")
+    embedding_tables: int | None = Field(default=None, ge=1, description="Sparse feature tables.")
+    embedding_dim: int | None = Field(default=None, ge=1, description="Width of one embedding row.")
+    dense_features: int | None = Field(default=None, ge=0, description="Dense input features.")
+    flops_per_sample: quantity_type(DIMENSIONS["flops_per_sample"]) = Field(
+        description="Forward-pass FLOPs per sample (2 per multiply-accumulate).")
 
 
 def transformer_parameter_count(*, layers: int, hidden_dim: int, heads: int, kv_heads: int,

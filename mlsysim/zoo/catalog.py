@@ -12,6 +12,7 @@ from ..provenance import Provenance
 from .yaml_io import read_yaml
 
 CATALOG_FILE = "sources.yaml"
+CATALOG_DIR = "sources"
 
 
 def format_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
@@ -66,21 +67,34 @@ class SourceCatalog:
 
     @classmethod
     def load(cls, data_root: Path) -> "SourceCatalog":
+        """Read ``sources.yaml`` and every ``sources/*.yaml`` (one file per topic).
+
+        An id defined in two files is an error naming both.
+        """
         path = data_root / CATALOG_FILE
-        if not path.exists():
-            return cls({}, {}, str(path))
-        raw = read_yaml(path) or {}
-        if not isinstance(raw, Mapping):
-            raise ZooError("the source catalog must map ids to records", file=str(path))
+        files = ([path] if path.exists() else []) + sorted((data_root / CATALOG_DIR).glob("*.yaml"))
         records: dict[str, Provenance] = {}
         errors: dict[str, ZooError] = {}
-        for record_id, data in raw.items():
-            try:
-                records[str(record_id)] = build_record(
-                    data, record_id=str(record_id), file=str(path), entry=str(record_id), field=None
-                )
-            except ZooError as exc:
-                errors[str(record_id)] = exc
+        defined_in: dict[str, str] = {}
+        for file in files:
+            raw = read_yaml(file) or {}
+            if not isinstance(raw, Mapping):
+                raise ZooError("the source catalog must map ids to records", file=str(file))
+            for record_id, data in raw.items():
+                record_id = str(record_id)
+                if record_id in defined_in:
+                    errors[record_id] = ZooError(
+                        f"source id {record_id!r} is defined twice", file=str(file),
+                        entry=record_id, fix=f"keep one definition (the other is in "
+                                             f"{defined_in[record_id]})")
+                    continue
+                defined_in[record_id] = str(file)
+                try:
+                    records[record_id] = build_record(
+                        data, record_id=record_id, file=str(file), entry=record_id, field=None
+                    )
+                except ZooError as exc:
+                    errors[record_id] = exc
         return cls(records, errors, str(path))
 
     def __contains__(self, record_id: str) -> bool:

@@ -35,6 +35,7 @@ class GroupSpec:
     kind: str = "entries"  # "entries" (objects) or "scalars" (Sourced numbers)
     site_layout: str = "pages"  # on the site: a page per entry, or one "table" with a row each
     key_fields: tuple[str, ...] = ()  # columns of the group's index table on the site
+    flat: bool = False  # entries also reachable as Namespace.<Entry> (Scenarios.SmartDoorbell)
 
     @property
     def path(self) -> str:

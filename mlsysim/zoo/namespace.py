@@ -139,11 +139,23 @@ class Namespace(_Listing):
     def _entries(self) -> list[Any]:
         return [entry for group in self._groups.values() for entry in group]
 
-    def __getattr__(self, name: str) -> GroupNamespace:
+    def flat_entry(self, name: str) -> Any | None:
+        """The entry ``name`` of a group declared ``flat`` (Scenarios.SmartDoorbell), or None."""
+        for group in self._groups.values():
+            if group.spec.flat and name in group:
+                return group[name]
+        return None
+
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._groups:
-            raise _unknown(self.path, "group", name, list(self._groups))
+            entry = self.flat_entry(name)
+            if entry is not None:
+                return entry
+            flat_keys = [key for group in self._groups.values() if group.spec.flat
+                         for key in group.keys()]
+            raise _unknown(self.path, "group", name, list(self._groups) + flat_keys)
         return self._groups[name]
 
     def __getitem__(self, name: str) -> GroupNamespace:
@@ -153,7 +165,9 @@ class Namespace(_Listing):
         return name in self._groups
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._groups))
+        flat_keys = {key for group in self._groups.values() if group.spec.flat
+                     for key in group.keys()}
+        return sorted(set(super().__dir__()) | set(self._groups) | flat_keys)
 
     def __repr__(self) -> str:
         return f"<{self.path}: groups {', '.join(self._groups) or '(none yet)'}>"

@@ -63,6 +63,7 @@ class Zoo:
                         kind=gspec.get("kind", "entries"),
                         site_layout=gspec.get("site_layout", "pages"),
                         key_fields=tuple(gspec.get("key_fields", ())),
+                        flat=bool(gspec.get("flat", False)),
                     )
                 namespaces[name] = Namespace(self, name, groups, spec.get("description", ""))
             self._namespaces = namespaces
@@ -144,6 +145,11 @@ class Zoo:
                 raise UnknownNameError(_not_found(path, part, list(NAMESPACES)), name=path)
             return self.namespace(part)
         if isinstance(parent, Namespace):
+            if part not in parent and parent.flat_entry(part) is not None:
+                raise UnknownNameError(
+                    f"{path!r}: {parent.path}.{part} is a shortcut; the canonical path is "
+                    f"{parent.flat_entry(part).path}", name=path,
+                    suggestions=(parent.flat_entry(part).path,))
             if part not in parent:
                 raise UnknownNameError(_not_found(path, part, list(parent.groups)), name=path)
             return parent[part]
