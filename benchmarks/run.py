@@ -2,7 +2,11 @@
 
 - import: `import mlsysim` in a fresh interpreter (target: under 0.3 s);
 - first touch: `mlsysim.Hardware.Cloud.H100` in a fresh interpreter (loads one group);
-- audit: the full provenance audit in process.
+- audit: the full provenance audit in process;
+- Engine.solve: median time per call, Llama3_8B on H100 (target: at most 50 us);
+- sweep: configurations per second of Engine.sweep over hardware x batch x precision x model
+  (target: at least 1 million per second), checked cell by cell against the scalar path on a sample;
+- `mlsysim eval` in a fresh process (target: under 0.6 s), when the command exists.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 RUNS = 15
 
@@ -47,6 +52,81 @@ def main() -> None:
 
     audit = in_process(lambda: audit_zoo(Zoo()), runs=5)
     print(f"full provenance audit (in process):   {audit * 1e3:7.1f} ms median")
+
+    bench_solve()
+    bench_sweep()
+    bench_cli()
+
+
+def bench_solve() -> None:
+    from mlsysim import Engine, Hardware, Models
+
+    model, chip = Models.Language.Llama3_8B, Hardware.Cloud.H100
+    Engine.solve(model, chip, batch_size=8)  # warm the caches
+    calls = 2000
+    medians = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        for _ in range(calls):
+            Engine.solve(model=model, hardware=chip, batch_size=8, precision="fp16",
+                         efficiency=0.5)
+        medians.append((time.perf_counter() - start) / calls)
+    per_call = statistics.median(medians)
+    print(f"Engine.solve Llama3_8B on H100:       {per_call * 1e6:7.1f} us median per call "
+          "(target <= 50 us)")
+
+
+def bench_sweep() -> None:
+    import random
+
+    from mlsysim import Engine, Hardware, Models
+    from mlsysim.errors import PrecisionError
+
+    models = [m for group in ("Language", "Vision") for m in Models[group]]
+    chips = [h for group in ("Cloud", "Workstation", "Edge") for h in Hardware[group]]
+    batches = list(range(1, 257))
+    precisions = ["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
+    Engine.sweep(models[:1], chips[:1], batches[:2], precisions[:1])
+    elapsed = in_process(lambda: Engine.sweep(models, chips, batches, precisions, 0.5), runs=5)
+    result = Engine.sweep(models, chips, batches, precisions, 0.5)
+    rate = result.size / elapsed
+    print(f"Engine.sweep ({len(models)} models x {len(chips)} chips x {len(batches)} batches x "
+          f"{len(precisions)} precisions = {result.size:,} configurations): "
+          f"{rate / 1e6:.2f} M configurations/s (target >= 1 M/s)")
+    rng = random.Random(0)
+    checked = mismatched = 0
+    for _ in range(300):
+        i, j = rng.randrange(len(models)), rng.randrange(len(chips))
+        k, p = rng.randrange(len(batches)), rng.randrange(len(precisions))
+        try:
+            scalar = Engine.solve(models[i], chips[j], batch_size=batches[k],
+                                  precision=precisions[p], efficiency=0.5).latency_s
+        except PrecisionError:
+            scalar = float("nan")
+        cell = float(result.latency_s[i, j, k, p])
+        checked += 1
+        mismatched += not (cell == scalar or (cell != cell and scalar != scalar))
+    print(f"  sweep vs scalar path on {checked} random cells: {mismatched} mismatches")
+
+
+def bench_cli() -> None:
+    import shutil
+
+    command = shutil.which("mlsysim") or str(Path(sys.executable).with_name("mlsysim"))
+    probe = subprocess.run([command, "eval", "--help"], capture_output=True)
+    if probe.returncode != 0:
+        print("mlsysim eval (fresh process):          not available yet")
+        return
+    baseline = statistics.median(_timed([sys.executable, "-c", "pass"]) for _ in range(5))
+    total = statistics.median(_timed([command, "eval", "Llama3_8B", "H100"]) for _ in range(RUNS))
+    print(f"mlsysim eval Llama3_8B H100 (fresh):  {total * 1e3:7.1f} ms median "
+          f"({(total - baseline) * 1e3:.1f} ms over a bare interpreter; target < 600 ms)")
+
+
+def _timed(argv) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ _LAZY = {
     "sourced_qty": ("mlsysim.provenance", "sourced_qty"),
     "Zoo": ("mlsysim.zoo.registry", "Zoo"),
     "lookup": ("mlsysim.zoo.registry", "lookup"),
+    "Engine": ("mlsysim.engine", "Engine"),
+    "PerformanceProfile": ("mlsysim.engine", "PerformanceProfile"),
+    "OOMError": ("mlsysim.errors", "OOMError"),
 }
 
 __all__ = [*_NAMESPACES, *_LAZY, "__version__"]

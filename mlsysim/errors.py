@@ -49,3 +49,25 @@ class UnknownNameError(MlsysimError, LookupError):
 
 class AmbiguousNameError(UnknownNameError):
     """A short name that matches entries in more than one namespace."""
+
+
+class InputError(MlsysimError, ValueError):
+    """A solver argument outside its allowed range; the message names the input, value and fix."""
+
+    def __init__(self, message: str, *, name: str = "", value: object = None):
+        super().__init__(message)
+        self.name = name
+        self.value = value
+
+
+class PrecisionError(InputError):
+    """The chip lists no peak rate for the requested precision."""
+
+
+class OOMError(MlsysimError):
+    """The workload does not fit in the device's memory (``raise_errors=True``)."""
+
+    def __init__(self, message: str, *, required: float = 0.0, available: float = 0.0):
+        super().__init__(message)
+        self.required = required
+        self.available = available

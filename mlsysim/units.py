@@ -160,3 +160,16 @@ def quantity_type(expected: str):
         PlainSerializer(_serialize, return_type=str),
         WithJsonSchema({"type": "string", "description": f"a quantity of dimension {expected}"}),
     ]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Quantities become {"value", "unit"} mappings; objects with to_dict are expanded."""
+    if isinstance(value, pint.Quantity):
+        magnitude = value.magnitude
+        return {"value": float(magnitude) if magnitude == magnitude else None,
+                "unit": f"{value.units:~}"}
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

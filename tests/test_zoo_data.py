@@ -55,8 +55,9 @@ def test_dense_and_sparse_are_apart_and_sparse_is_double_for_nvidia():
     for entry in HW.Cloud:
         for precision, row in entry.compute.peak.items():
             if row.sparse is not None and entry.vendor == "NVIDIA":
+                # 1.5 %: NVIDIA's L40S page prints 362.05 dense beside 733 with sparsity.
                 assert row.sparse.to(row.dense.units).magnitude == pytest.approx(
-                    2 * row.dense.magnitude, rel=0.01), (entry.path, precision)
+                    2 * row.dense.magnitude, rel=0.015), (entry.path, precision)
 
 
 @pytest.mark.parametrize("path", ["Models.Language.Llama3_8B", "Models.Language.Llama3_70B"])
@@ -79,9 +80,11 @@ def test_transformer_parameter_count_hand_worked():
                                        vocab_size=10, tied_embeddings=True, gated_ffn=False) == 236 - 40 - 32
 
 
-def test_flops_per_token_is_two_per_parameter():
+def test_flops_per_token_is_two_per_active_parameter():
+    # Dense models use every parameter per token; a mixture of experts only its active ones.
     for model in MODELS.Language:
-        ratio = model.flops_per_token.to("flop/token").magnitude / model.parameters.to("param").magnitude
+        used = model.active_parameters if model.active_parameters is not None else model.parameters
+        ratio = model.flops_per_token.to("flop/token").magnitude / used.to("param").magnitude
         assert ratio == pytest.approx(2.0), model.path
 
 

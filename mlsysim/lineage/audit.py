@@ -142,7 +142,8 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
             f"{len(paths)} number(s) cite this evidence-backed record, which nobody has verified "
             f"yet (e.g. {paths[0]})",
             "check the numbers against the source and add 'verified: YYYY-MM-DD'", "warning"))
-    return AuditReport(sorted(set(findings)), numbers, entries, as_of)
+    return AuditReport(sorted(set(findings), key=lambda finding: finding.line()), numbers, entries,
+                       as_of)
 
 
 def _record_label(provenance: Provenance) -> str:

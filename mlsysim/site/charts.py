@@ -14,6 +14,11 @@ WIDTH, HEIGHT, LEFT, RIGHT_PAD, TOP, BOTTOM_PAD = 640, 380, 70, 20, 20, 50
 X_DECADES = (-1, 4)  # arithmetic intensity from 0.1 to 10^4 ops per byte
 
 
+def has_roofline(entry: Any) -> bool:
+    """A roofline needs at least one peak rate; without bandwidth it is drawn flat."""
+    return bool(entry.compute.peak)
+
+
 def roofline_context(entry: Any) -> dict[str, Any]:
     """Everything the SVG template draws for one hardware entry (coordinates precomputed)."""
     peaks = {name: row.dense.to_base_units().magnitude for name, row in entry.compute.peak.items()}

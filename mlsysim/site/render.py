@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..lineage.status import Status, status_of
-from .charts import roofline_context
+from .charts import has_roofline, roofline_context
 from .pages import SECTION_TITLES, SiteModel, format_value, relative
 
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
@@ -40,7 +40,7 @@ def render_docs(model: SiteModel) -> dict[str, str]:
             **_index_rows(model, info, info["page"]))
         for entry in info["entries"]:
             context = _entry(model, entry)
-            if group.spec.schema.endswith(":HardwareNode"):
+            if group.spec.schema.endswith(":HardwareNode") and has_roofline(entry["record"]):
                 chart = entry["page"][:-3] + "-roofline.svg"
                 files[chart] = env.get_template("site/roofline.svg.j2").render(
                     **roofline_context(entry["record"]))

@@ -1,0 +1,40 @@
+"""The engine's defaults, read from the Zoo group ``Literature.Calibration``.
+
+Every default (efficiency per workload class, the context length used when
+none is given) is a sourced registry number, so the site shows where it comes
+from. ``mlsysim.engine.calibration.value("DecodeEfficiency")`` returns it as
+a :class:`~mlsysim.Sourced`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from ..errors import MlsysimError
+
+GROUP = "Literature.Calibration"
+
+
+@functools.lru_cache(maxsize=None)
+def value(name: str):
+    """The calibration number ``name`` (a Sourced float)."""
+    from ..zoo.registry import default_zoo
+
+    group = default_zoo().resolve(GROUP)
+    if name not in group:
+        raise MlsysimError(f"{GROUP} has no entry {name!r}; it holds {', '.join(group.keys())}. "
+                           f"Add it to zoo/data/Literature/Calibration.yaml with its source")
+    return group[name]
+
+
+def efficiency_for(workload_class: str) -> tuple[float, float]:
+    """(compute efficiency, memory-bandwidth efficiency) for a workload class.
+
+    Classes: ``decode``, ``prefill``, ``inference`` (CNN/encoder batch inference), ``training``.
+    """
+    prefix = {"decode": "Decode", "prefill": "Prefill", "inference": "Inference",
+              "training": "Training"}.get(workload_class)
+    if prefix is None:
+        raise MlsysimError(f"no calibration for workload class {workload_class!r}; use decode, "
+                           "prefill, inference or training")
+    return float(value(f"{prefix}ComputeEfficiency")), float(value(f"{prefix}MemoryEfficiency"))

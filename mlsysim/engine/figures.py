@@ -1,0 +1,138 @@
+"""Plain-float views of registry entries, built once per entry and cached.
+
+Solvers work on floats in SI units (FLOP/s, B/s, B, W, parameters); pint
+stays at the boundary. ``chip_figures`` and ``workload_figures`` convert an
+entry once and reuse the result, which is what makes ``Engine.solve`` and
+sweeps fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError
+
+NAN = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class ChipFigures:
+    """One accelerator as numbers: dense peak per precision (FLOP/s or OP/s), memory, power."""
+
+    name: str
+    path: str
+    peaks: dict[str, float] = field(default_factory=dict)
+    bandwidth: float = NAN     # B/s
+    capacity: float = NAN      # B
+    tdp: float = NAN           # W
+    scale_up_bandwidth: float = NAN  # B/s per direction, per device
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadFigures:
+    """One model as numbers.
+
+    ``kind`` is "decoder" (autoregressive transformer: a pass is a decode step),
+    "encoder" (a pass processes seq_len tokens per sample) or "per_sample"
+    (CNN, ViT, DLRM, tiny models: a pass processes one input per sample).
+    """
+
+    name: str
+    path: str
+    kind: str
+    parameters: float
+    active_parameters: float
+    flops_per_token: float = NAN   # forward, weight matmuls only
+    flops_per_sample: float = NAN  # forward, per-sample models
+    layers: int = 0
+    hidden_dim: int = 0
+    heads: int = 0
+    attention_width: float = 0.0   # heads * head_dim
+    kv_values_per_token: float = 0.0  # values cached per token across all layers
+    context_length: float = NAN
+    input_values: float = 0.0      # values in one input sample (per-sample models)
+
+
+_CHIPS: dict[int, tuple[Any, ChipFigures]] = {}
+_WORKLOADS: dict[int, tuple[Any, WorkloadFigures]] = {}
+
+
+def chip_figures(hardware: Any) -> ChipFigures:
+    """The (cached) float view of a HardwareNode."""
+    cached = _CHIPS.get(id(hardware))
+    if cached is not None and cached[0] is hardware:
+        return cached[1]
+    from ..hardware.node import HardwareNode
+
+    if not isinstance(hardware, HardwareNode):
+        raise InputError(f"hardware must be a Hardware entry or its name, got "
+                         f"{type(hardware).__name__} {hardware!r}", name="hardware", value=hardware)
+    peaks = {}
+    for precision, row in hardware.compute.peak.items():
+        unit = "OP/s" if row.dense.dimensionality != _flop_rate_dim() else "FLOP/s"
+        peaks[precision] = float(row.dense.m_as(unit))
+    memory = hardware.memory
+    link = hardware.interconnect.scale_up
+    figures = ChipFigures(
+        name=hardware.name, path=hardware.path, peaks=peaks,
+        bandwidth=float(memory.bandwidth.m_as("B/s")) if memory.bandwidth is not None else NAN,
+        capacity=float(memory.capacity.m_as("B")),
+        tdp=float(hardware.power.tdp.m_as("W")) if hardware.power.tdp is not None else NAN,
+        scale_up_bandwidth=float(link.per_direction.m_as("B/s")) if link is not None else NAN,
+    )
+    _CHIPS[id(hardware)] = (hardware, figures)
+    return figures
+
+
+def _flop_rate_dim():
+    from ..units import DIMENSIONS, dimensionality
+
+    return dimensionality(DIMENSIONS["flop_rate"])
+
+
+def workload_figures(model: Any) -> WorkloadFigures:
+    """The (cached) float view of a workload entry."""
+    cached = _WORKLOADS.get(id(model))
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    from ..models.workloads import RecommendationWorkload, TransformerWorkload, VisionWorkload
+
+    if isinstance(model, TransformerWorkload):
+        params = float(model.parameters.m_as("param"))
+        active = (float(model.active_parameters.m_as("param"))
+                  if model.active_parameters is not None else params)
+        head_dim = model.head_dim or model.hidden_dim // model.heads
+        if model.kv_lora_rank is not None:
+            kv_values = model.layers * (model.kv_lora_rank + model.rope_head_dim)
+        else:
+            kv_values = 2 * model.layers * (model.kv_heads or model.heads) * head_dim
+        figures = WorkloadFigures(
+            name=model.name, path=model.path,
+            kind="encoder" if model.architecture == "encoder" else "decoder",
+            parameters=params, active_parameters=active,
+            flops_per_token=float(model.flops_per_token.m_as("FLOP/token")),
+            layers=model.layers, hidden_dim=model.hidden_dim, heads=model.heads,
+            attention_width=float(model.heads * head_dim), kv_values_per_token=float(kv_values),
+            context_length=float(model.context_length) if model.context_length else NAN,
+        )
+    elif isinstance(model, (VisionWorkload, RecommendationWorkload)):
+        params = float(model.parameters.m_as("param"))
+        input_values = 0.0
+        if isinstance(model, VisionWorkload):
+            if model.input_shape:
+                input_values = float(math.prod(model.input_shape))
+            elif model.input_resolution:
+                input_values = float(3 * model.input_resolution ** 2)  # RGB image
+        figures = WorkloadFigures(
+            name=model.name, path=model.path, kind="per_sample", parameters=params,
+            active_parameters=params,
+            flops_per_sample=float(model.flops_per_sample.m_as("FLOP/sample")),
+            input_values=input_values,
+        )
+    else:
+        raise InputError(f"model must be a Models entry or its name, got "
+                         f"{type(model).__name__} {model!r}", name="model", value=model)
+    _WORKLOADS[id(model)] = (model, figures)
+    return figures

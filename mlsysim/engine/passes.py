@@ -1,0 +1,64 @@
+"""One pass of a workload on one device, as plain arithmetic.
+
+``pass_cost`` is the single source of truth for what a pass costs (FLOPs,
+bytes moved, bytes resident). It works elementwise on floats and on NumPy
+arrays, so ``Engine.solve`` (floats) and ``Engine.sweep`` (arrays) share it
+and give identical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..physics import memory, transformer
+from .figures import WorkloadFigures
+
+
+def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, optimizer_bytes,
+              training: bool):
+    """(flops, traffic, footprint) of one pass; every argument may be a float or an array.
+
+    * decoder, inference: one decode step; each of ``batch`` sequences adds a token at
+      context ``seq_len``. Traffic reads the weights a token batch touches (all of them for
+      a dense model; up to ``batch`` x active for a mixture of experts) and the KV cache.
+    * decoder or encoder, training: forward and backward over ``batch`` x ``seq_len`` tokens.
+    * encoder, inference: a forward pass over ``batch`` x ``seq_len`` tokens.
+    * per-sample models: ``batch`` inputs.
+    """
+    if w.kind == "decoder" and not training:
+        tokens = batch
+        flops = w.flops_per_token * tokens + transformer.attention_score_flops(
+            w.layers, seq_len, w.attention_width, tokens)
+        weights_touched = np.minimum(w.parameters, batch * w.active_parameters)
+        kv = transformer.kv_cache_size(w.kv_values_per_token * act_bytes, seq_len, batch)
+        traffic = memory.weight_memory(weights_touched, weight_bytes) + kv
+        footprint = memory.weight_memory(w.parameters, weight_bytes) + kv
+        return flops, traffic, footprint
+    if w.kind in ("decoder", "encoder"):
+        tokens = batch * seq_len
+        forward = w.flops_per_token * tokens + transformer.attention_score_flops(
+            w.layers, seq_len, w.attention_width, tokens)
+        # The residual stream is written and read once per layer.
+        stream = 2 * w.layers * tokens * w.hidden_dim * act_bytes
+        if not training:
+            weights = memory.weight_memory(w.parameters, weight_bytes)
+            return forward, weights + stream, weights + tokens * w.hidden_dim * act_bytes
+        activations = w.layers * transformer.activation_memory_per_layer(
+            seq_len, batch, w.hidden_dim, w.heads) * (act_bytes / 2)
+        return _training_cost(w, forward, weight_bytes, optimizer_bytes, activations)
+    forward = w.flops_per_sample * batch
+    inputs = batch * w.input_values * act_bytes
+    if not training:
+        weights = memory.weight_memory(w.parameters, weight_bytes)
+        return forward, weights + inputs, weights + inputs
+    return _training_cost(w, forward, weight_bytes, optimizer_bytes, inputs)
+
+
+def _training_cost(w: WorkloadFigures, forward, weight_bytes, optimizer_bytes, activations):
+    flops = transformer.training_flops(forward)
+    state = memory.training_state_memory(w.parameters, weight_bytes, optimizer_bytes)
+    # Weights read in forward and backward, gradients written, optimizer state read and
+    # written once; activations written in forward and read in backward.
+    traffic = (3 * w.parameters * weight_bytes + 2 * w.parameters * optimizer_bytes
+               + 2 * activations)
+    return flops, traffic, state + activations

@@ -1,0 +1,180 @@
+"""The result of Engine.solve: floats inside, pint Quantities at the surface."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceProfile:
+    """What one pass of a workload costs on one device, and why.
+
+    Stable fields (API.md): ``latency``, ``throughput``, ``bottleneck``, ``mfu``,
+    ``feasible``, ``energy``. Extras: ``memory_footprint``, ``arithmetic_intensity``,
+    ``compute_time``, ``memory_time``, ``flops``, ``memory_traffic``, ``constraint_trace``.
+    Quantities are built on access from the SI floats kept in ``*_s``, ``*_j`` and
+    ``*_bytes`` fields.
+    """
+
+    model: str
+    hardware: str
+    precision: str
+    batch_size: int
+    seq_len: int | None
+    is_training: bool
+    bottleneck: str
+    mfu: float
+    feasible: bool
+    latency_s: float
+    compute_time_s: float
+    memory_time_s: float
+    flops_count: float
+    traffic_bytes: float
+    footprint_bytes: float
+    capacity_bytes: float
+    energy_j: float
+    throughput_per_s: float
+    throughput_unit: str
+    peak_rate: float
+    rate_unit: str
+    bandwidth: float
+    efficiency: float
+    memory_efficiency: float
+    weights_bytes: float
+
+    @property
+    def constraint_trace(self) -> tuple[str, ...]:
+        """The reasoning behind the verdict, one line per step (built on access)."""
+        lines = [
+            f"Compute: {si(self.flops_count, 'FLOP')} at {self.efficiency:.0%} of "
+            f"{si(self.peak_rate, self.rate_unit)} ({self.precision} dense peak) = "
+            f"{si(self.compute_time_s, 's')}",
+            f"Memory traffic: {si(self.traffic_bytes, 'B')} at "
+            + (f"{self.memory_efficiency:.0%} of " if self.memory_efficiency != 1 else "")
+            + f"{si(self.bandwidth, 'B/s')} = {si(self.memory_time_s, 's')}",
+        ]
+        ridge = self.peak_rate * self.efficiency / (self.bandwidth * self.memory_efficiency)
+        intensity = self.flops_count / self.traffic_bytes
+        relation = "below" if intensity < ridge else "at or above"
+        lines.append(f"Roofline: intensity {intensity:.3g} FLOP/B is {relation} the ridge "
+                     f"{ridge:.3g} FLOP/B -> {self.bottleneck}-bound, "
+                     f"{si(self.latency_s, 's')} per pass")
+        other = self.footprint_bytes - self.weights_bytes
+        label = "optimizer state, gradients and activations" if self.is_training else (
+            "KV cache" if self.seq_len and self.throughput_unit == "token/s" else "activations")
+        need = (f"needs {si(self.footprint_bytes, 'B')} (weights {si(self.weights_bytes, 'B')} + "
+                f"{label} {si(other, 'B')}), has {si(self.capacity_bytes, 'B')}")
+        lines.append(f"Memory fits: {need}" if self.feasible else f"Memory wall: {need}")
+        return tuple(lines)
+
+    # -- Quantities ------------------------------------------------------
+    @property
+    def latency(self):
+        return _q(self.latency_s, "s")
+
+    @property
+    def throughput(self):
+        return _q(self.throughput_per_s, self.throughput_unit)
+
+    @property
+    def energy(self):
+        return _q(self.energy_j, "J")
+
+    @property
+    def memory_footprint(self):
+        return _q(self.footprint_bytes, "B")
+
+    @property
+    def memory_capacity(self):
+        return _q(self.capacity_bytes, "B")
+
+    @property
+    def compute_time(self):
+        return _q(self.compute_time_s, "s")
+
+    @property
+    def memory_time(self):
+        return _q(self.memory_time_s, "s")
+
+    @property
+    def flops(self):
+        return _q(self.flops_count, "FLOP")
+
+    @property
+    def memory_traffic(self):
+        return _q(self.traffic_bytes, "B")
+
+    @property
+    def arithmetic_intensity(self):
+        return _q(self.flops_count / self.traffic_bytes, "FLOP/B")
+
+    # -- forms -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain numbers in SI units, for JSON."""
+        return {
+            "model": self.model, "hardware": self.hardware, "precision": self.precision,
+            "batch_size": self.batch_size, "seq_len": self.seq_len, "is_training": self.is_training,
+            "feasible": self.feasible, "bottleneck": self.bottleneck,
+            "latency_s": self.latency_s, "throughput": self.throughput_per_s,
+            "throughput_unit": self.throughput_unit, "mfu": self.mfu, "energy_j": _json(self.energy_j),
+            "memory_footprint_bytes": self.footprint_bytes,
+            "memory_capacity_bytes": self.capacity_bytes,
+            "arithmetic_intensity_flop_per_byte": self.flops_count / self.traffic_bytes,
+            "compute_time_s": self.compute_time_s, "memory_time_s": self.memory_time_s,
+            "flops": self.flops_count, "memory_traffic_bytes": self.traffic_bytes,
+            "constraint_trace": list(self.constraint_trace),
+        }
+
+    def summary(self) -> str:
+        """A few lines a student can read."""
+        verdict = "fits" if self.feasible else "DOES NOT FIT"
+        return (f"{self.model} on {self.hardware} ({self.precision}, batch {self.batch_size}): "
+                f"{self.latency.to_compact():~.3g} per pass, {self.throughput:~.4g}, "
+                f"{self.bottleneck}-bound, MFU {self.mfu:.1%}; memory "
+                f"{self.memory_footprint.to('GB'):~.3g} of {self.memory_capacity.to('GB'):~.3g} "
+                f"({verdict})")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_markdown_(self) -> str:
+        rows = [("Latency", f"{self.latency.to_compact():~.4g}"),
+                ("Throughput", f"{self.throughput:~.4g}"),
+                ("Bottleneck", self.bottleneck), ("MFU", f"{self.mfu:.1%}"),
+                ("Memory", f"{self.memory_footprint.to('GB'):~.4g} of "
+                           f"{self.memory_capacity.to('GB'):~.4g}"),
+                ("Feasible", "yes" if self.feasible else "**no**"),
+                ("Energy", f"{self.energy.to_compact():~.4g}")]
+        table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+        trace = "\n".join(f"- {line}" for line in self.constraint_trace)
+        return (f"**{self.model} on {self.hardware}** ({self.precision}, batch {self.batch_size})\n\n"
+                f"| | |\n|---|---|\n{table}\n\n{trace}\n")
+
+
+_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
+             (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
+
+
+def si(value: float, unit: str) -> str:
+    """``si(3.35e12, "B/s")`` -> ``"3.35 TB/s"``: quick engineering notation without pint."""
+    if value != value:  # NaN
+        return f"unknown {unit}"
+    magnitude = abs(value)
+    if unit == "s" and magnitude >= 1.0:
+        return f"{value:.3g} s"
+    for scale, prefix in _PREFIXES:
+        if magnitude >= scale:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def _q(value: float, unit: str):
+    from ..units import Quantity
+
+    return Quantity(value, unit)
+
+
+def _json(value: float):
+    return None if math.isnan(value) else value

@@ -1,0 +1,100 @@
+"""Vectorized design-space sweeps: models x hardware x batch sizes x precisions at once.
+
+``sweep`` evaluates the same ``pass_cost`` and roofline formulas as
+``Engine.solve``, on NumPy arrays, so each cell equals the scalar result.
+A precision a chip does not list gives NaN in that cell (never a fallback).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..physics import roofline
+from .engine import check_batch, check_fraction, default_seq_len, resolve_entry
+from .figures import chip_figures, workload_figures
+from .passes import pass_cost
+from .precision import activation_bytes, bytes_per_value, optimizer_bytes
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Arrays of shape (models, hardware, batch sizes, precisions), SI units."""
+
+    models: tuple[str, ...]
+    hardware: tuple[str, ...]
+    batch_sizes: np.ndarray
+    precisions: tuple[str, ...]
+    latency_s: np.ndarray
+    compute_time_s: np.ndarray
+    memory_time_s: np.ndarray
+    throughput: np.ndarray
+    mfu: np.ndarray
+    feasible: np.ndarray
+    compute_bound: np.ndarray
+    footprint_bytes: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.latency_s.size)
+
+    def best(self) -> dict[str, Any]:
+        """The feasible configuration with the highest throughput."""
+        score = np.where(self.feasible & np.isfinite(self.throughput), self.throughput, -np.inf)
+        index = np.unravel_index(int(np.argmax(score)), score.shape)
+        return {"model": self.models[index[0]], "hardware": self.hardware[index[1]],
+                "batch_size": int(self.batch_sizes[index[2]]),
+                "precision": self.precisions[index[3]],
+                "throughput": float(self.throughput[index]), "latency_s": float(self.latency_s[index])}
+
+
+def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[int],
+          precisions: Sequence[str], efficiency: float = 0.5, *, is_training: bool = False,
+          seq_len: int | None = None, memory_efficiency: float = 1.0) -> SweepResult:
+    """Evaluate every combination; see the module docstring."""
+    eta = check_fraction(efficiency, "efficiency")
+    eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
+    batches = np.array([check_batch(int(b)) if float(b).is_integer() else check_batch(b)
+                        for b in batch_sizes], dtype=float)
+    weight_b = np.array([bytes_per_value(p) for p in precisions])
+    act_b = np.array([activation_bytes(p) for p in precisions])
+    opt_b = np.array([optimizer_bytes(p) for p in precisions])
+    works = [workload_figures(resolve_entry(m, "Models", "model")) for m in models]
+    chips = [chip_figures(resolve_entry(h, "Hardware", "hardware")) for h in hardware]
+    peak = np.array([[c.peaks.get(p, math.nan) for p in precisions] for c in chips])  # (H, P)
+    bandwidth = np.array([c.bandwidth for c in chips])
+    capacity = np.array([c.capacity for c in chips])
+
+    shape = (len(works), len(chips), len(batches), len(precisions))
+    out = {name: np.empty(shape) for name in ("lat", "tc", "tm", "rate", "mfu", "foot")}
+    b = batches[:, None]                      # (B, 1)
+    for i, w in enumerate(works):
+        if seq_len is not None:
+            seq = check_batch(seq_len, "seq_len")
+        else:
+            seq = default_seq_len(w) if w.kind != "per_sample" else 0
+        flops, traffic, footprint = pass_cost(
+            w, batch=b, seq_len=seq, weight_bytes=weight_b[None, :], act_bytes=act_b[None, :],
+            optimizer_bytes=opt_b[None, :], training=is_training)      # (B, P)
+        flops = np.broadcast_to(flops, (len(batches), len(precisions)))
+        traffic = np.broadcast_to(traffic, flops.shape)
+        t_compute = roofline.compute_time(flops[None], peak[:, None, :], eta)          # (H, B, P)
+        t_memory = roofline.memory_time(traffic[None], (bandwidth * eta_mem)[:, None, None])
+        latency = roofline.roofline_time(t_compute, t_memory)
+        if w.kind == "decoder" and is_training:
+            rate = b * seq / latency
+        else:
+            rate = b / latency
+        out["lat"][i], out["tc"][i], out["tm"][i] = latency, t_compute, t_memory
+        out["rate"][i] = rate
+        out["mfu"][i] = roofline.utilization(flops[None], latency, peak[:, None, :])
+        out["foot"][i] = np.broadcast_to(footprint, flops.shape)[None]
+    feasible = out["foot"] <= capacity[None, :, None, None]
+    return SweepResult(
+        models=tuple(w.name for w in works), hardware=tuple(c.name for c in chips),
+        batch_sizes=batches, precisions=tuple(precisions), latency_s=out["lat"],
+        compute_time_s=out["tc"], memory_time_s=out["tm"], throughput=out["rate"], mfu=out["mfu"],
+        feasible=feasible, compute_bound=out["tc"] >= out["tm"], footprint_bytes=out["foot"])

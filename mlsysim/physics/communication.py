@@ -1,0 +1,59 @@
+"""Collective communication: the alpha-beta cost model.
+
+Time of a message of S bytes over a link: T = alpha + S / BW (Hockney 1994).
+Collective costs follow Thakur, Rabenseifner and Gropp, "Optimization of
+Collective Communication Operations in MPICH", IJHPCA 2005. ``bandwidth`` is
+per direction: a ring sends and receives at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def ring_allreduce_time(message, ranks, bandwidth, latency):
+    """Ring all-reduce: a reduce-scatter and an all-gather, 2(n-1) steps of S/n bytes.
+
+    T = 2 (n-1)/n * S / BW + 2 (n-1) * alpha   (Thakur et al. 2005, section 4.4)
+    """
+    return 2 * (ranks - 1) / ranks * message / bandwidth + 2 * (ranks - 1) * latency
+
+
+def tree_allreduce_time(message, ranks, bandwidth, latency):
+    """Pipelined double binary tree all-reduce (NCCL): bandwidth term as a ring, latency log n.
+
+    T = 2 * S / BW + 2 * log2(n) * alpha   (Sanders, Speck and Traeff, "Two-tree algorithms for
+    full bandwidth broadcast, reduction and scan", Parallel Computing 2009)
+    """
+    return 2 * message / bandwidth + 2 * np.log2(ranks) * latency
+
+
+def hierarchical_allreduce_time(message, ranks_per_node, nodes, intra_bandwidth, intra_latency,
+                                inter_bandwidth, inter_latency):
+    """Reduce-scatter inside each node, all-reduce of 1/g of the data across nodes, all-gather back.
+
+    T = 2 (g-1)/g * S / BW_intra + 2 (g-1) alpha_intra + T_ring(S/g, nodes, BW_inter, alpha_inter)
+    (Goyal et al., "Accurate, Large Minibatch SGD", 2017, section 4.)
+    """
+    g = ranks_per_node
+    intra = (g - 1) / g * message / intra_bandwidth + (g - 1) * intra_latency
+    inter = ring_allreduce_time(message / g, nodes, inter_bandwidth, inter_latency)
+    return 2 * intra + inter
+
+
+def alltoall_time(message, ranks, bandwidth, latency):
+    """All-to-all (expert parallelism): each rank sends (n-1)/n of its S bytes.
+
+    T = (n-1)/n * S / BW + (n-1) * alpha   (Thakur et al. 2005, section 4.6)
+    """
+    return (ranks - 1) / ranks * message / bandwidth + (ranks - 1) * latency
+
+
+def point_to_point_time(message, bandwidth, latency):
+    """One message between neighbours (pipeline stages): T = alpha + S / BW."""
+    return latency + message / bandwidth
+
+
+def effective_bandwidth(bandwidth, oversubscription):
+    """Bandwidth left per port when the fabric is oversubscribed: BW / ratio."""
+    return bandwidth / oversubscription

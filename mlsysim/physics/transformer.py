@@ -1,0 +1,66 @@
+"""Transformer arithmetic: FLOPs, KV cache and activation memory.
+
+FLOPs count 2 per multiply-accumulate throughout.
+"""
+
+from __future__ import annotations
+
+
+def linear_flops(parameters, tokens):
+    """Forward FLOPs of the weight matmuls: F = 2 * N * tokens.
+
+    Kaplan et al., "Scaling Laws for Neural Language Models", 2020, section 2.1.
+    """
+    return 2 * parameters * tokens
+
+
+def attention_score_flops(layers, context, attention_width, tokens):
+    """Forward FLOPs of QK^T and the weighted sum of V for ``tokens`` queries over ``context`` keys.
+
+    F = 2 (QK^T) * 2 (AV) * L * context * d_attn * tokens = 4 * L * context * d_attn * tokens,
+    with d_attn = heads * head_dim (Kaplan et al. 2020, Table 1, "Attention: QK logits").
+    """
+    return 4 * layers * context * attention_width * tokens
+
+
+def training_flops(forward_flops):
+    """Forward plus backward: the backward pass costs twice the forward.
+
+    F_train = 3 * F_forward (Kaplan et al. 2020, section 2.1: C = 6 N per token).
+    """
+    return 3 * forward_flops
+
+
+def kv_cache_per_token(layers, kv_heads, head_dim, bytes_per_value):
+    """Bytes of K and V cached per token (multi-head, grouped-query or multi-query attention).
+
+    S = 2 * L * n_kv * d_head * b   (Ainslie et al., "GQA", 2023: n_kv < n_heads shrinks it)
+    """
+    return 2 * layers * kv_heads * head_dim * bytes_per_value
+
+
+def mla_cache_per_token(layers, kv_lora_rank, rope_head_dim, bytes_per_value):
+    """Bytes cached per token under multi-head latent attention.
+
+    S = L * (d_c + d_rope) * b: one compressed latent and one decoupled RoPE key per layer
+    (DeepSeek-AI, "DeepSeek-V2", 2024, section 2.1.2).
+    """
+    return layers * (kv_lora_rank + rope_head_dim) * bytes_per_value
+
+
+def kv_cache_size(per_token, context, batch_size):
+    """KV cache of a batch: S_total = S_token * context * batch."""
+    return per_token * context * batch_size
+
+
+def activation_memory_per_layer(seq_len, batch_size, hidden_dim, heads, tensor_parallel=1,
+                                recompute=False):
+    """Activation bytes one transformer layer keeps for backward, 16-bit activations.
+
+    Korthikanti et al., "Reducing Activation Recomputation in Large Transformer Models", 2022,
+    eq. 2 and section 4: s*b*h*(34 + 5*a*s/h) without parallelism, divided by t under tensor
+    parallelism; with full recomputation only the layer input, 2*s*b*h, is kept.
+    """
+    if recompute:
+        return 2 * seq_len * batch_size * hidden_dim
+    return seq_len * batch_size * hidden_dim * (34 + 5 * heads * seq_len / hidden_dim) / tensor_parallel

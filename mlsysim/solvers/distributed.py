@@ -1,0 +1,214 @@
+"""3D-parallel training over a fleet: data, tensor, pipeline and expert parallelism."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..engine.engine import Engine, check_batch, check_fraction, peak_for, resolve_entry
+from ..engine.figures import chip_figures, workload_figures
+from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
+from ..engine.profile import si
+from ..errors import InputError
+from ..physics import communication, memory, pipeline, roofline, transformer
+from .base import ForwardModel, SolverResult
+from .serving import TP_ALLREDUCES_PER_LAYER
+
+#: Tensor parallelism all-reduces in forward and backward: twice the forward count.
+TP_ALLREDUCES_PER_LAYER_TRAINING = 2 * TP_ALLREDUCES_PER_LAYER
+#: A mixture-of-experts layer dispatches and combines tokens (2 all-to-alls) in forward and
+#: again in backward (Lepikhin et al., "GShard", 2020).
+EP_ALLTOALLS_PER_MOE_LAYER = 4
+ALGORITHMS = ("ring", "tree", "hierarchical")
+
+
+class DistributedModel(ForwardModel):
+    """One training step of a transformer over a fleet."""
+
+    name = "DistributedModel"
+
+    def solve(self, model: Any, fleet: Any, batch_size: int, precision: str = "fp16",
+              efficiency: float = 0.5, tp_size: int = 1, pp_size: int = 1, ep_size: int = 1,
+              microbatch_count: int = 1, zero_stage: int = 0,
+              activation_recomputation: bool = False, seq_len: int = 2048, *,
+              interleave: int = 1, allreduce: str = "hierarchical",
+              overlap: float = 0.0) -> SolverResult:
+        """Step time, communication, pipeline bubble, scaling efficiency and memory per rank.
+
+        ``batch_size`` is the global batch in sequences. The fleet's accelerators split into
+        data-parallel groups of tp x pp ranks: dp = N / (tp * pp); experts shard over ``ep_size``
+        ranks of the data-parallel group. ``overlap`` is the share of backward compute that
+        hides the gradient all-reduce (0 = none).
+        """
+        from ..systems.fleet import Fleet
+        from ..units import Quantity
+
+        if not isinstance(fleet, Fleet):
+            fleet = Fleet.from_cluster(fleet)
+        model = resolve_entry(model, "Models", "model")
+        w = workload_figures(model)
+        if w.kind == "per_sample":
+            raise InputError(f"DistributedModel models transformer training; {w.name} is not a "
+                             "transformer", name="model", value=w.path)
+        accelerator = fleet.accelerator
+        chip = chip_figures(accelerator)
+        global_batch = check_batch(batch_size)
+        tp, pp, ep = (check_batch(tp_size, "tp_size"), check_batch(pp_size, "pp_size"),
+                      check_batch(ep_size, "ep_size"))
+        m = check_batch(microbatch_count, "microbatch_count")
+        v = check_batch(interleave, "interleave")
+        seq = check_batch(seq_len, "seq_len")
+        eta = check_fraction(efficiency, "efficiency")
+        if not 0 <= overlap <= 1:
+            raise InputError(f"overlap must be in [0, 1], got {overlap!r}", name="overlap",
+                             value=overlap)
+        if zero_stage not in (0, 1, 2, 3):
+            raise InputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}",
+                             name="zero_stage", value=zero_stage)
+        if allreduce not in ALGORITHMS:
+            raise InputError(f"allreduce must be one of {', '.join(ALGORITHMS)}, got "
+                             f"{allreduce!r}", name="allreduce", value=allreduce)
+        n = fleet.total_accelerators
+        if n % (tp * pp):
+            raise InputError(f"tp_size x pp_size = {tp * pp} does not divide the fleet's {n} "
+                             "accelerators; choose sizes whose product divides it",
+                             name="tp_size", value=tp)
+        dp = n // (tp * pp)
+        if dp % ep:
+            raise InputError(f"ep_size={ep} does not divide the data-parallel size {dp}",
+                             name="ep_size", value=ep)
+        if tp > fleet.accelerators_per_node:
+            raise InputError(f"tp_size={tp} exceeds the {fleet.accelerators_per_node} "
+                             "accelerators of a node; tensor parallelism stays inside a node",
+                             name="tp_size", value=tp)
+        if global_batch % (dp * m):
+            raise InputError(f"global batch {global_batch} does not split into dp={dp} replicas "
+                             f"x {m} microbatches; use a multiple of {dp * m}",
+                             name="batch_size", value=global_batch)
+        if w.layers % (pp * v):
+            raise InputError(f"{w.name}'s {w.layers} layers do not split into {pp} stages x "
+                             f"{v} chunks", name="pp_size", value=pp)
+        peak, rate_unit = peak_for(chip, precision)
+        weight_b = bytes_per_value(precision)
+        act_b = activation_bytes(precision)
+        opt_b = optimizer_bytes(precision)
+        micro = global_batch // (dp * m)  # sequences per microbatch per replica
+
+        # Compute: the step's training FLOPs shared evenly by all accelerators.
+        tokens = global_batch * seq
+        step_flops = transformer.training_flops(
+            w.flops_per_token * tokens
+            + transformer.attention_score_flops(w.layers, seq, w.attention_width, tokens))
+        t_compute = float(roofline.compute_time(step_flops / n, peak, eta))
+        t_bubble = t_compute * pipeline.pipeline_bubble_fraction(pp, m, v)
+
+        # Communication.
+        intra_bw, intra_lat = fleet.intra_node_bandwidth_per_accelerator(), fleet.intra_node_latency()
+        inter_bw, inter_lat = fleet.inter_node_bandwidth_per_accelerator(), fleet.inter_node_latency()
+        grad_bytes = w.parameters * weight_b / (tp * pp)
+        per_node = fleet.accelerators_per_node
+        dp_in_node = max(1, per_node // (tp * pp)) if per_node >= tp * pp else 1
+        dp_nodes = max(1, dp // dp_in_node)
+        if dp == 1:
+            t_dp = 0.0
+        elif dp_nodes == 1:
+            t_dp = communication.ring_allreduce_time(grad_bytes, dp, intra_bw, intra_lat)
+        elif math.isnan(inter_bw):
+            raise InputError("the fleet spans several nodes but has no scale-out fabric; give "
+                             "Fleet(fabric=...)", name="fleet", value=fleet)
+        elif allreduce == "hierarchical" and dp_in_node > 1:
+            t_dp = communication.hierarchical_allreduce_time(
+                grad_bytes, dp_in_node, dp_nodes, intra_bw, intra_lat, inter_bw * dp_in_node,
+                inter_lat)
+        elif allreduce == "tree":
+            t_dp = communication.tree_allreduce_time(grad_bytes, dp, inter_bw, inter_lat)
+        else:
+            t_dp = communication.ring_allreduce_time(grad_bytes, dp, inter_bw, inter_lat)
+        t_dp = float(t_dp)
+        t_tp = 0.0
+        if tp > 1:
+            message = micro * seq * w.hidden_dim * act_b
+            t_tp = float(TP_ALLREDUCES_PER_LAYER_TRAINING * (w.layers / pp) * m
+                         * communication.ring_allreduce_time(message, tp, intra_bw, intra_lat))
+        t_pp = 0.0
+        if pp > 1:
+            boundary = micro * seq * w.hidden_dim * act_b
+            link_bw = inter_bw if per_node < tp * pp else intra_bw
+            link_lat = inter_lat if per_node < tp * pp else intra_lat
+            t_pp = float(2 * m * communication.point_to_point_time(boundary, link_bw, link_lat))
+        t_ep = 0.0
+        moe = model.experts is not None
+        if ep > 1 and moe:
+            message = micro * seq * w.hidden_dim * act_b
+            ep_bw = intra_bw if ep * tp * pp <= per_node else inter_bw
+            t_ep = float(EP_ALLTOALLS_PER_MOE_LAYER * (w.layers / pp) * m
+                         * communication.alltoall_time(message, ep, ep_bw, inter_lat))
+        exposed_dp = float(pipeline.exposed_communication(t_dp, t_compute * 2 / 3, overlap))
+        t_comm = exposed_dp + t_tp + t_pp + t_ep
+        step = t_compute + t_bubble + t_comm
+        efficiency_scaling = t_compute / step
+
+        # Memory per rank.
+        params_rank = w.parameters / (tp * pp)
+        if moe and ep > 1:
+            params_rank = params_rank * (1 - (1 - 1 / ep) * _expert_share(model))
+        state = memory.zero_sharded_state_memory(params_rank, weight_b, opt_b, dp, zero_stage)
+        in_flight = min(pp, m)
+        activations = (w.layers / pp) * in_flight * transformer.activation_memory_per_layer(
+            seq, micro, w.hidden_dim, w.heads, tp, activation_recomputation) * (act_b / 2)
+        per_rank = state + activations
+        feasible = per_rank <= chip.capacity
+
+        node_profile = Engine.solve(model, accelerator, batch_size=micro, precision=precision,
+                                    efficiency=eta, is_training=True, seq_len=seq)
+        trace = [
+            f"Parallelism: {n} accelerators = dp {dp} x tp {tp} x pp {pp}"
+            + (f" (experts over ep {ep})" if ep > 1 else "")
+            + f"; {m} microbatch(es) of {micro} sequence(s) x {seq} tokens per replica",
+            f"Compute: {si(step_flops, 'FLOP')} / {n} at {eta:.0%} of {si(peak, rate_unit)} = "
+            f"{si(t_compute, 's')}",
+            f"Pipeline bubble: (p-1)/(v m) = {pp - 1}/({v}x{m}) of compute = {si(t_bubble, 's')}",
+            f"Data-parallel all-reduce ({allreduce if dp_nodes > 1 else 'ring, in node'}) of "
+            f"{si(grad_bytes, 'B')} over {dp} ranks: {si(t_dp, 's')}, exposed {si(exposed_dp, 's')}",
+            f"Tensor-parallel all-reduces: {si(t_tp, 's')}; pipeline transfers: {si(t_pp, 's')}"
+            + (f"; expert all-to-alls: {si(t_ep, 's')}" if t_ep else ""),
+            f"Step: {si(step, 's')}; scaling efficiency {efficiency_scaling:.1%}",
+            ("Memory fits: " if feasible else "Memory wall: ")
+            + f"needs {si(per_rank, 'B')} per rank (state {si(state, 'B')} with ZeRO-{zero_stage},"
+            f" activations {si(activations, 'B')}"
+            + (", recomputed" if activation_recomputation else "")
+            + f"), has {si(chip.capacity, 'B')}",
+        ]
+        values = {
+            "step_latency_total": Quantity(step, "s"),
+            "compute_latency": Quantity(t_compute, "s"),
+            "communication_latency": Quantity(t_comm, "s"),
+            "dp_communication_latency": Quantity(t_dp, "s"),
+            "tp_communication_latency": Quantity(t_tp, "s"),
+            "pp_communication_latency": Quantity(t_pp, "s"),
+            "ep_communication_latency": Quantity(t_ep, "s"),
+            "pipeline_bubble_latency": Quantity(t_bubble, "s"),
+            "scaling_efficiency": efficiency_scaling,
+            "effective_throughput": Quantity(tokens / step, "token/s"),
+            "samples_per_second": Quantity(global_batch / step, "sample/s"),
+            "mfu": float(step_flops / (step * n * peak)),
+            "memory_per_rank": Quantity(per_rank, "B"),
+            "feasible": bool(feasible),
+            "parallelism": {"dp": dp, "tp": tp, "pp": pp, "ep": ep, "microbatches": m,
+                            "microbatch_size": micro, "interleave": v},
+            "node_profile": node_profile,
+        }
+        return SolverResult(self.name, values, tuple(trace))
+
+
+def _expert_share(model: Any) -> float:
+    """Share of a MoE model's parameters in its routed experts: 1 - active/total, approximately.
+
+    The Zoo stores total and active parameters; the routed experts hold the difference scaled
+    by E/(E-k). First-order, assuming all non-expert parameters are active.
+    """
+    total = float(model.parameters.m_as("param"))
+    active = float(model.active_parameters.m_as("param")) if model.active_parameters else total
+    e, k = model.experts, model.active_experts
+    expert_params = (total - active) * e / (e - k) if e > k else 0.0
+    return min(1.0, expert_params / total)

@@ -1,0 +1,119 @@
+"""LLM serving: prefill (time to first token) and decode (inter-token latency), KV cache, TP."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..engine.engine import check_batch, check_fraction, peak_for, resolve_entry
+from ..engine.figures import chip_figures, workload_figures
+from ..engine.passes import pass_cost
+from ..engine.precision import activation_bytes, bytes_per_value
+from ..engine.profile import si
+from ..errors import InputError
+from ..physics import communication, roofline, transformer
+from .base import ForwardModel, SolverResult
+
+#: Megatron tensor parallelism all-reduces activations twice per layer in the forward pass
+#: (after attention and after the MLP): Shoeybi et al., "Megatron-LM", 2019, section 3.
+TP_ALLREDUCES_PER_LAYER = 2
+
+
+class ServingModel(ForwardModel):
+    """Prefill and decode of a decoder language model on ``tp_size`` GPUs of one node."""
+
+    name = "ServingModel"
+
+    def solve(self, model: Any, hardware: Any, seq_len: int, batch_size: int = 1,
+              precision: str = "fp16", efficiency: float = 0.5, tp_size: int = 1, *,
+              memory_efficiency: float = 1.0) -> SolverResult:
+        """TTFT, ITL, KV cache and memory fit of serving ``batch_size`` requests of ``seq_len``.
+
+        Prefill runs the whole prompt (``batch_size`` x ``seq_len`` tokens) through the roofline;
+        decode is one step at context ``seq_len``. Under tensor parallelism each GPU holds 1/t of
+        the weights and KV heads and does 1/t of the math, and each layer adds two ring
+        all-reduces of the activations over the chip's scale-up link.
+        """
+        from ..units import Quantity
+
+        model = resolve_entry(model, "Models", "model")
+        w = workload_figures(model)
+        if w.kind != "decoder":
+            raise InputError(f"ServingModel models autoregressive decoding; {w.name} is not a "
+                             "decoder language model. Use Engine.solve for it",
+                             name="model", value=w.path)
+        chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
+        seq = check_batch(seq_len, "seq_len")
+        batch = check_batch(batch_size)
+        tp = check_batch(tp_size, "tp_size")
+        eta = check_fraction(efficiency, "efficiency")
+        eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
+        peak, rate_unit = peak_for(chip, precision)
+        if tp > 1 and math.isnan(chip.scale_up_bandwidth):
+            raise InputError(f"tp_size={tp} needs a scale-up link between GPUs, and {chip.name} "
+                             "lists none; use tp_size=1", name="tp_size", value=tp)
+        weight_b = bytes_per_value(precision)
+        act_b = activation_bytes(precision)
+        bandwidth = chip.bandwidth * eta_mem
+
+        # Prefill: the prompt of every request at once.
+        tokens = batch * seq
+        prefill_flops = w.flops_per_token * tokens + transformer.attention_score_flops(
+            w.layers, seq, w.attention_width, tokens)
+        kv_per_token = w.kv_values_per_token * act_b
+        kv_total = transformer.kv_cache_size(kv_per_token, seq, batch)
+        weights = w.parameters * weight_b
+        prefill_traffic = weights + kv_total
+        comm_bw = chip.scale_up_bandwidth
+        prefill_comm = 0.0
+        decode_comm = 0.0
+        if tp > 1:
+            per_layer = TP_ALLREDUCES_PER_LAYER * w.layers
+            prefill_comm = per_layer * communication.ring_allreduce_time(
+                tokens * w.hidden_dim * act_b, tp, comm_bw, 0.0)
+            decode_comm = per_layer * communication.ring_allreduce_time(
+                batch * w.hidden_dim * act_b, tp, comm_bw, 0.0)
+        t_prefill_compute = roofline.compute_time(prefill_flops / tp, peak, eta)
+        t_prefill_memory = roofline.memory_time(prefill_traffic / tp, bandwidth)
+        ttft = float(roofline.roofline_time(t_prefill_compute, t_prefill_memory)) + prefill_comm
+
+        # Decode: one step at the full context.
+        flops, traffic, footprint = pass_cost(
+            w, batch=batch, seq_len=seq, weight_bytes=weight_b, act_bytes=act_b,
+            optimizer_bytes=0.0, training=False)
+        t_dec_compute = roofline.compute_time(flops / tp, peak, eta)
+        t_dec_memory = roofline.memory_time(traffic / tp, bandwidth)
+        itl = float(roofline.roofline_time(t_dec_compute, t_dec_memory)) + decode_comm
+
+        per_gpu = footprint / tp
+        feasible = per_gpu <= chip.capacity
+        trace = [
+            f"Prefill: {si(prefill_flops, 'FLOP')} over {tp} GPU(s) at {eta:.0%} of "
+            f"{si(peak, rate_unit)} -> {si(t_prefill_compute, 's')} compute, "
+            f"{si(t_prefill_memory, 's')} memory"
+            + (f", + {si(prefill_comm, 's')} tensor-parallel all-reduce" if tp > 1 else "")
+            + f" => TTFT {si(ttft, 's')}",
+            f"Decode step: reads {si(traffic / tp, 'B')} per GPU at {si(bandwidth, 'B/s')} -> "
+            f"{si(t_dec_memory, 's')}; compute {si(t_dec_compute, 's')}"
+            + (f"; + {si(decode_comm, 's')} all-reduce" if tp > 1 else "")
+            + f" => ITL {si(itl, 's')} ({'memory' if t_dec_memory >= t_dec_compute else 'compute'}"
+            f"-bound)",
+            f"KV cache: {si(kv_per_token, 'B')} per token ({model.attention_kind.upper()}) x "
+            f"{seq} tokens x {batch} requests = {si(kv_total, 'B')}",
+            (f"Memory fits: " if feasible else "Memory wall: ")
+            + f"needs {si(per_gpu, 'B')} per GPU (weights {si(weights / tp, 'B')} + KV cache "
+            f"{si(kv_total / tp, 'B')}), has {si(chip.capacity, 'B')}",
+        ]
+        values = {
+            "ttft": Quantity(ttft, "s"),
+            "itl": Quantity(itl, "s"),
+            "kv_cache_size": Quantity(kv_total, "B"),
+            "model_weights_size": Quantity(weights, "B"),
+            "total_memory_required": Quantity(footprint, "B"),
+            "memory_per_gpu": Quantity(per_gpu, "B"),
+            "memory_utilization": per_gpu / chip.capacity,
+            "feasible": bool(feasible),
+            "decode_throughput": Quantity(batch / itl, "token/s"),
+            "tp_size": tp,
+        }
+        return SolverResult(self.name, values, tuple(trace))
