@@ -210,5 +210,12 @@ def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any g
     raise typer.Exit(main(argv))
 
 
+def _register_solver_commands() -> None:
+    from . import cli_solvers  # noqa: F401  (registers eval, serve, validate on app)
+
+
+_register_solver_commands()
+
+
 if __name__ == "__main__":
     app()

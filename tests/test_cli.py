@@ -72,3 +72,35 @@ def test_stale_after_the_policy_age():
 def test_bad_as_of_is_a_clear_error():
     result = runner.invoke(app, ["zoo", "--as-of", "soon"])
     assert result.exit_code == 1 and "--as-of must be a date YYYY-MM-DD, got 'soon'" in result.output
+
+
+def test_eval_json_is_one_document_and_exit_codes():
+    ok = runner.invoke(app, ["eval", "Llama3_8B", "H100", "-o", "json"])
+    assert ok.exit_code == 0
+    assert json.loads(ok.stdout)["feasible"] is True
+    oom = runner.invoke(app, ["eval", "Llama3_70B", "H100"])
+    assert oom.exit_code == 2
+    assert "Memory wall: needs 142 GB" in oom.output and "has 80 GB" in oom.output
+    oom_json = runner.invoke(app, ["eval", "Llama3_70B", "H100", "-o", "json"])
+    assert oom_json.exit_code == 2 and json.loads(oom_json.stdout)["feasible"] is False
+    bad = runner.invoke(app, ["eval", "Llama3_8B", "H10", "-o", "json"])
+    assert bad.exit_code == 1
+    error = json.loads(bad.stdout)["error"]
+    assert "unknown name 'H10'" in error and "Hardware.Cloud.H100" in error
+    bad_batch = runner.invoke(app, ["eval", "Llama3_8B", "H100", "-b", "0"])
+    assert bad_batch.exit_code == 1 and "batch_size must be a whole number >= 1" in bad_batch.output
+
+
+def test_serve_reports_ttft_and_needs_tp_for_70b():
+    alone = runner.invoke(app, ["serve", "Llama3_70B", "H100", "--seq-len", "4096", "-o", "json"])
+    assert alone.exit_code == 2 and json.loads(alone.stdout)["feasible"] is False
+    split = runner.invoke(app, ["serve", "Llama3_70B", "H100", "--seq-len", "4096", "--tp", "4"])
+    assert split.exit_code == 0 and "ttft" in split.output
+
+
+def test_validate_prints_the_table_and_median():
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0
+    assert "median absolute error over" in result.output
+    data = json.loads(runner.invoke(app, ["validate", "-o", "json"]).stdout)
+    assert data["compared"] >= 20 and data["median_abs_error"] <= 0.15

@@ -14,6 +14,11 @@ from ..errors import MlsysimError
 
 GROUP = "Literature.Calibration"
 
+#: Workload class -> the prefix of its two entries ({Prefix}ComputeEfficiency, ...MemoryEfficiency).
+WORKLOAD_CLASSES = {"decode": "Decode", "prefill": "Prefill", "training": "Training",
+                    "batch_inference": "BatchInference", "single_stream": "SingleStream",
+                    "cnn_training": "CnnTraining"}
+
 
 @functools.lru_cache(maxsize=None)
 def value(name: str):
@@ -30,11 +35,12 @@ def value(name: str):
 def efficiency_for(workload_class: str) -> tuple[float, float]:
     """(compute efficiency, memory-bandwidth efficiency) for a workload class.
 
-    Classes: ``decode``, ``prefill``, ``inference`` (CNN/encoder batch inference), ``training``.
+    Classes (``WORKLOAD_CLASSES``): LLM ``decode`` and ``prefill``; transformer ``training``;
+    ``batch_inference`` and ``single_stream`` (batch-1 latency) of per-sample models such as
+    CNNs; ``cnn_training``.
     """
-    prefix = {"decode": "Decode", "prefill": "Prefill", "inference": "Inference",
-              "training": "Training"}.get(workload_class)
+    prefix = WORKLOAD_CLASSES.get(workload_class)
     if prefix is None:
-        raise MlsysimError(f"no calibration for workload class {workload_class!r}; use decode, "
-                           "prefill, inference or training")
+        raise MlsysimError(f"no calibration for workload class {workload_class!r}; use one of "
+                           f"{', '.join(WORKLOAD_CLASSES)}")
     return float(value(f"{prefix}ComputeEfficiency")), float(value(f"{prefix}MemoryEfficiency"))

@@ -1,7 +1,7 @@
 """Numeric formats: how many bytes one value takes.
 
 These are the definitions of the formats (IEEE 754 binary32/binary16,
-bfloat16, OCP FP8, 8- and 4-bit integers), not tunable parameters.
+bfloat16, OCP FP8/FP6/FP4 (MX), 8- and 4-bit integers), not tunable parameters.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ BYTES_PER_VALUE = {
     "fp16": 2.0,
     "bf16": 2.0,
     "fp8": 1.0,
+    "fp6": 0.75,
+    "fp4": 0.5,
     "int8": 1.0,
     "int4": 0.5,
 }

@@ -1,0 +1,113 @@
+"""``mlsysim eval``, ``serve`` and ``validate``: the solvers on the command line.
+
+Exit codes: 0 success, 1 bad input (unknown name, value out of range),
+2 physically infeasible (out of memory). With ``-o json`` stdout holds exactly
+one JSON document, errors included.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from .cli import Output, app
+
+EXIT_BAD_INPUT = 1
+EXIT_INFEASIBLE = 2
+
+
+def _emit_error(message: str, output: Output, code: int) -> None:
+    if output is Output.json:
+        typer.echo(json.dumps({"error": message, "exit_code": code}))
+    else:
+        typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _solve_or_fail(fn, output: Output):
+    from .errors import MlsysimError
+
+    try:
+        return fn()
+    except MlsysimError as exc:
+        _emit_error(str(exc), output, EXIT_BAD_INPUT)
+
+
+def _markdown_table(rows: list[tuple[str, str]]) -> str:
+    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+@app.command("eval")
+def eval_command(
+        model: str = typer.Argument(..., help="Model short name or path, e.g. Llama3_8B."),
+        hardware: str = typer.Argument(..., help="Hardware short name or path, e.g. H100."),
+        batch_size: int = typer.Option(1, "-b", "--batch-size", help="Samples (sequences) per pass."),
+        precision: str = typer.Option("fp16", "-p", "--precision", help="fp32, fp16, bf16, fp8, int8, int4."),
+        efficiency: float = typer.Option(0.5, "-e", "--efficiency", help="Share of peak compute, (0, 1]."),
+        seq_len: int = typer.Option(None, "--seq-len", help="Context length for language models."),
+        training: bool = typer.Option(False, "--training", help="Forward and backward pass."),
+        output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
+    """One pass of MODEL on HARDWARE through the roofline (Engine.solve)."""
+    from .engine import Engine
+
+    result = _solve_or_fail(lambda: Engine.solve(
+        model, hardware, batch_size=batch_size, precision=precision, efficiency=efficiency,
+        seq_len=seq_len, is_training=training), output)
+    if output is Output.json:
+        typer.echo(json.dumps(result.to_dict()))
+    elif output is Output.markdown:
+        typer.echo(result._repr_markdown_())
+    else:
+        typer.echo(result.summary())
+        for line in result.constraint_trace:
+            typer.echo(f"  - {line}")
+    if not result.feasible:
+        if output is not Output.json:
+            typer.echo(f"infeasible: {result.constraint_trace[-1]}", err=True)
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command("serve")
+def serve_command(
+        model: str = typer.Argument(..., help="Decoder language model, e.g. Llama3_70B."),
+        hardware: str = typer.Argument(..., help="Accelerator, e.g. H100."),
+        seq_len: int = typer.Option(2048, "--seq-len", help="Prompt plus context tokens."),
+        batch_size: int = typer.Option(1, "-b", "--batch-size", help="Concurrent requests."),
+        precision: str = typer.Option("fp16", "-p", "--precision"),
+        efficiency: float = typer.Option(0.5, "-e", "--efficiency"),
+        tp_size: int = typer.Option(1, "--tp", help="Tensor-parallel GPUs in the node."),
+        output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
+    """LLM serving: time to first token, inter-token latency, KV cache, memory fit."""
+    from .solvers import ServingModel
+
+    result = _solve_or_fail(lambda: ServingModel().solve(
+        model, hardware, seq_len=seq_len, batch_size=batch_size, precision=precision,
+        efficiency=efficiency, tp_size=tp_size), output)
+    if output is Output.json:
+        typer.echo(json.dumps(result.to_dict()))
+    elif output is Output.markdown:
+        typer.echo(result._repr_markdown_())
+    else:
+        typer.echo(str(result))
+    if not result.feasible:
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command("validate")
+def validate_command(output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
+    """Compare predictions with published, cited measurements; print the median error."""
+    from .validation import validate
+
+    report = validate()
+    if output is Output.json:
+        typer.echo(json.dumps(report.to_dict()))
+    elif output is Output.markdown:
+        rows = "\n".join(f"| {r.measurement.id} | {r.predicted:.4g} | {r.measurement.measured:.4g} "
+                         f"| {r.measurement.unit} | {r.error:+.1%} | {r.measurement.source} |"
+                         for r in report.rows)
+        typer.echo("| measurement | predicted | measured | unit | error | source |\n"
+                   f"|---|---|---|---|---|---|\n{rows}\n\nMedian absolute error: "
+                   f"{report.median_abs_error:.1%} over {len(report.rows)} measurements.")
+    else:
+        typer.echo(report.table())

@@ -1,0 +1,128 @@
+"""The prediction mlsysim makes for one measurement's configuration.
+
+Efficiencies are fixed per workload class (``Literature.Calibration``), never
+per point. A measurement whose configuration is not stated fully enough to
+model (no batch size for a decode table, no precision) is skipped, with the
+reason, rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine import calibration
+from ..engine.engine import Engine
+from ..solvers.serving import ServingModel
+from ..units import Quantity
+from .measurements import Measurement
+
+
+
+def workload_class(m: Measurement, entry) -> str:
+    """The calibration class of a measurement (see mlsysim.engine.calibration)."""
+    if m.mode in ("decode", "prefill"):
+        return m.mode
+    transformer = hasattr(entry, "heads")
+    if m.mode == "training":
+        return "training" if transformer else "cnn_training"
+    if m.metric == "latency" and (m.batch_size or 1) == 1:
+        return "single_stream"
+    return "batch_inference"
+
+
+class NotComparable(Exception):
+    """The measurement lacks what the model needs; the message says what."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    value: float          # in the measurement's unit, per device when scope is per_device
+    workload_class: str
+    detail: str
+
+
+def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None = None) -> Prediction:
+    """Predict ``m.metric`` for ``m``'s configuration, in ``m.unit``."""
+    if m.precision is None:
+        raise NotComparable("precision not stated")
+    entry = _entry(m.workload)
+    cls = workload_class(m, entry)
+    eta, eta_mem = (efficiencies or {}).get(cls) or calibration.efficiency_for(cls)
+    tp = m.tp_size or 1
+    offline_batch = int(calibration.value("OfflineBatchSize"))
+
+    if m.mode in ("inference", "training"):
+        is_llm = getattr(entry, "architecture", "") == "decoder"
+        if is_llm and m.mode == "inference":
+            raise NotComparable("an LLM sample is prefill plus generation; lengths not stated")
+        if getattr(entry, "architecture", "") == "encoder" and m.seq_len is None:
+            raise NotComparable("mean sequence length not stated")
+        batch = m.batch_size or (1 if is_llm and m.mode == "training" else offline_batch)
+        profile = Engine.solve(entry, _hw(m), batch_size=batch,
+                               precision=m.precision, efficiency=eta, memory_efficiency=eta_mem,
+                               is_training=m.mode == "training", seq_len=m.seq_len)
+        if m.metric == "latency":
+            value = profile.latency.m_as(_unit(m.unit))
+        elif m.metric == "tflops_per_device":
+            value = Quantity(profile.flops_count / profile.latency_s, "FLOP/s").m_as(_unit(m.unit))
+        elif m.metric == "mfu":
+            value = profile.mfu
+        else:
+            value = profile.throughput.m_as(_unit(m.unit))
+            if m.scope == "system":
+                value *= m.devices
+        return Prediction(value, cls, f"batch {batch}")
+
+    serving = ServingModel()
+    if m.mode == "prefill":
+        if m.seq_len is None:
+            raise NotComparable("prompt length not stated")
+        result = serving.solve(_entry(m.workload), _hw(m),
+                               seq_len=m.seq_len, batch_size=m.batch_size or 1,
+                               precision=m.precision, efficiency=eta, tp_size=tp,
+                               memory_efficiency=eta_mem)
+        ttft = result.ttft.m_as("s")
+        if m.metric == "latency":
+            value = Quantity(ttft, "s").m_as(_unit(m.unit))
+        else:
+            value = Quantity((m.batch_size or 1) * m.seq_len / ttft, "token/s").m_as(_unit(m.unit))
+        return Prediction(value, cls, f"prompt {m.seq_len}, tp {tp}")
+
+    # decode
+    if m.batch_size is None:
+        raise NotComparable("batch size not stated")
+    if m.output_len is None:
+        raise NotComparable("output length not stated")
+    prompt = m.seq_len or 0
+    # Each step's cost is linear in the context, so the mean step is the one at the midpoint.
+    mid_context = max(1, prompt + m.output_len // 2)
+    step = serving.solve(_entry(m.workload), _hw(m), seq_len=mid_context, batch_size=m.batch_size,
+                         precision=m.precision, efficiency=eta, tp_size=tp,
+                         memory_efficiency=eta_mem)
+    total = m.output_len * step.itl.m_as("s")
+    if prompt:
+        prefill = serving.solve(_entry(m.workload), _hw(m), seq_len=prompt,
+                                batch_size=m.batch_size, precision=m.precision, efficiency=eta,
+                                tp_size=tp, memory_efficiency=eta_mem)
+        total += prefill.ttft.m_as("s")
+    system_rate = m.batch_size * m.output_len / total
+    groups = max(1, m.devices // tp)  # independent model replicas in the measured system
+    value = system_rate * groups
+    if m.scope == "per_device":
+        value /= m.devices
+    return Prediction(Quantity(value, "token/s").m_as(_unit(m.unit)), cls,
+                      f"batch {m.batch_size}, context {prompt}+{m.output_len}, tp {tp}")
+
+
+def _entry(path: str):
+    from ..zoo.registry import default_zoo
+
+    return default_zoo().resolve(path)
+
+
+def _hw(m: Measurement):
+    return _entry(m.hardware)
+
+
+def _unit(unit: str) -> str:
+    return {"samples/s": "sample/s", "tokens/s": "token/s"}.get(unit, unit)

@@ -1,0 +1,67 @@
+"""Predictions against published measurements: the median error must not regress."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlsysim.validation import load_measurements, validate
+from mlsysim.zoo.registry import Zoo
+
+#: Set from the current figure (12.5 % over 31 measurements at the time of writing) plus a
+#: little room; the issue's target is 15 %. Lower it when the model improves.
+MEDIAN_ERROR_LIMIT = 0.14
+MIN_COMPARED = 20
+
+
+@pytest.fixture(scope="module")
+def report():
+    return validate()
+
+
+def test_median_absolute_error_within_limit(report):
+    assert len(report.rows) >= MIN_COMPARED, report.table()
+    assert report.median_abs_error <= MEDIAN_ERROR_LIMIT, report.table()
+
+
+def test_every_class_has_points_and_a_bounded_error(report):
+    classes = report.by_class()
+    assert {"decode", "prefill", "training", "batch_inference"} <= set(classes)
+    # No class may be far off even if the overall median hides it.
+    assert all(error <= 0.25 for error in classes.values()), classes
+
+
+def test_each_measurement_cites_a_verified_source_and_resolves():
+    zoo = Zoo()
+    catalog = zoo.catalog
+    for m in load_measurements():
+        assert m.source in catalog, m.id
+        assert catalog.get(m.source).verified is not None, m.id
+        zoo.resolve(m.workload)
+        zoo.resolve(m.hardware)
+
+
+def test_skips_say_why(report):
+    for measurement, reason in report.skipped:
+        assert reason and "not stated" in reason or "lists no" in reason, (measurement.id, reason)
+
+
+def test_efficiencies_are_fixed_per_class_not_per_point(report):
+    # Re-running with the class values passed explicitly gives the same predictions.
+    from mlsysim.engine import calibration
+
+    classes = {row.workload_class for row in report.rows}
+    explicit = {cls: calibration.efficiency_for(cls) for cls in classes}
+    again = validate(efficiencies=explicit)
+    assert [r.predicted for r in again.rows] == [r.predicted for r in report.rows]
+
+
+def test_bad_measurement_file_names_entry_and_field(tmp_path):
+    from mlsysim.errors import ZooError
+
+    bad = tmp_path / "m.yaml"
+    bad.write_text("- id: x\n  workload: Models.Vision.ResNet50\n  hardware: Hardware.Cloud.H100\n"
+                   "  devices: 0\n  mode: inference\n  metric: throughput\n  measured: 1\n"
+                   "  unit: samples/s\n  scope: system\n  source: s\n")
+    with pytest.raises(ZooError) as info:
+        load_measurements(bad)
+    assert "entry x" in str(info.value) and "devices" in str(info.value)
