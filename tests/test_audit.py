@@ -176,3 +176,72 @@ def test_shipped_policy_covers_every_evidence_kind():
     for kind in ProvenanceKind:
         if kind.evidence_backed:
             assert policy.kinds[kind.value] > 0
+
+
+# -- quality gates: consistency and plausibility ---------------------------------
+def test_consistency_gate_fails_on_a_dangling_reference(package_copy):
+    edit(data_dir(package_copy) / "Systems" / "Nodes" / "DGX_H100.yaml",
+         "accelerator: Hardware.Cloud.H100", "accelerator: Hardware.Cloud.H1000")
+    result = run_audit(package_copy)
+    assert result.returncode == 1
+    assert ("Systems.Nodes.DGX_H100.accelerator: [consistency] 'Hardware.Cloud.H1000' does not "
+            "resolve to an entry") in result.stdout
+
+
+def test_consistency_gate_fails_when_two_statements_disagree(package_copy):
+    # The fabric entry now counts NVLink 4 as 900 GB/s each way; the H100 says 900 GB/s in total.
+    edit(data_dir(package_copy) / "Systems" / "Fabrics" / "NVLink4.yaml",
+         "direction: bidirectional_total", "direction: per_direction")
+    result = run_audit(package_copy)
+    assert result.returncode == 1
+    line = next(l for l in result.stdout.splitlines() if "[consistency]" in l)
+    assert line.startswith("Systems.Nodes.DGX_H100.scale_up_fabric: [consistency] "
+                           "Systems.Fabrics.NVLink4 gives 900 GB/s per direction but "
+                           "Hardware.Cloud.H100 lists 450 GB/s per direction")
+
+
+def test_consistency_gate_checks_rack_arithmetic(package_copy):
+    edit(data_dir(package_copy) / "Systems" / "Racks" / "Meta_GrandTeton_Rack.yaml",
+         "accelerators_per_rack: 16", "accelerators_per_rack: 18")
+    result = run_audit(package_copy)
+    assert "[consistency] 18 accelerators, but 2 nodes x 8 per node = 16" in result.stdout
+
+
+def test_consistency_gate_checks_two_flops_per_parameter(package_copy):
+    edit(data_dir(package_copy) / "Models" / "Language" / "Llama3_8B.yaml",
+         "flops_per_token: 16060522496 flop/token", "flops_per_token: 8030261248 flop/token")
+    result = run_audit(package_copy)
+    assert result.returncode == 1
+    assert ("Models.Language.Llama3_8B.flops_per_token: [consistency] 8.03e+09 FLOP/token, but "
+            "2 x parameters = 1.606e+10") in result.stdout
+
+
+def test_plausibility_gate_catches_a_typo(package_copy):
+    # The classic slip: a gaming card with 1111 TFLOP/s of dense fp16.
+    path = data_dir(package_copy) / "Hardware" / "Workstation" / "RTX4090.yaml"
+    text = path.read_text()
+    import re
+
+    text = re.sub(r"fp16: \{[^}]*\}", "fp16: {dense: 1111 TFLOP/s}", text, count=1)
+    path.write_text(text)
+    result = run_audit(package_copy)
+    assert result.returncode == 1
+    assert ("Hardware.Workstation.RTX4090.compute.peak.fp16.dense: [plausibility] 1111 TFLOP/s is "
+            "outside the plausible range 1 TFLOP/s .. 1000 TFLOP/s") in result.stdout
+
+
+def test_plausibility_gate_catches_a_unit_slip(package_copy):
+    edit(data_dir(package_copy) / "Hardware" / "Cloud" / "H100.yaml",
+         "capacity: 80 GB", "capacity: 80 MB")
+    result = run_audit(package_copy)
+    assert "Hardware.Cloud.H100.memory.capacity: [plausibility] 80 MB is outside" in result.stdout
+
+
+def test_plausibility_exceptions_need_a_reason_and_are_honoured():
+    from mlsysim.lineage.plausibility import load_bounds
+
+    bounds = load_bounds()
+    excepted = {path: reason for b in bounds for path, reason in b.exceptions.items()}
+    assert "Hardware.Cloud.CS3" in excepted and all(len(r) > 20 for r in excepted.values())
+    report = audit_zoo(Zoo(), as_of=AS_OF)
+    assert not [f for f in report.findings if f.gate in ("plausibility", "consistency")]

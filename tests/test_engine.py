@@ -170,3 +170,10 @@ def test_sweep_matches_scalar_path_on_every_cell():
     assert result.size == 4 * 4 * 3 * 3
     assert result.best()["hardware"] in {"AMD Instinct MI300X", "NVIDIA H100 SXM5 80GB",
                                          "NVIDIA A100 SXM4 80GB"}
+
+
+def test_chip_without_bandwidth_is_modeled_compute_only_and_says_so():
+    result = Engine.solve("MobileNetV1_VWW", "ESP32_S3", precision="int8")
+    assert result.memory_time_s == 0 and result.bottleneck == "Compute"
+    assert any("no memory bandwidth" in line and "not modeled" in line
+               for line in result.constraint_trace)

@@ -63,6 +63,18 @@ def peak_for(chip, precision: str) -> tuple[float, str]:
     return peak, ("OP/s" if precision.startswith("int") else "FLOP/s")
 
 
+def modeled_bandwidth(bandwidth):
+    """The bandwidth the roofline uses: a chip without a published figure gets no memory roof.
+
+    Microcontrollers and phone SoCs often publish no memory bandwidth. Rather than refuse, the
+    engine then models compute time only, and the constraint trace says so.
+    """
+    import numpy as np
+
+    return np.where(np.isnan(bandwidth), np.inf, bandwidth) if isinstance(bandwidth, np.ndarray) \
+        else (math.inf if math.isnan(bandwidth) else bandwidth)
+
+
 def default_seq_len(w: WorkloadFigures) -> int:
     default = int(calibration.value("DefaultSeqLen").m_as("token"))
     if not math.isnan(w.context_length):
@@ -98,10 +110,6 @@ class Engine:
         eta = check_fraction(efficiency, "efficiency")
         eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
         peak, rate_unit = peak_for(chip, precision)
-        if math.isnan(chip.bandwidth):
-            raise InputError(f"{chip.name} has no memory bandwidth in the Zoo, so the roofline "
-                             "cannot be drawn; pick another chip or add the figure with its source",
-                             name="hardware", value=chip.path)
         if seq_len is not None:
             seq = check_batch(seq_len, "seq_len")
         elif w.kind != "per_sample":
@@ -114,7 +122,7 @@ class Engine:
             act_bytes=activation_bytes(precision), optimizer_bytes=optimizer_bytes(precision),
             training=is_training)
         t_compute = roofline.compute_time(flops, peak, eta)
-        t_memory = roofline.memory_time(traffic, chip.bandwidth * eta_mem)
+        t_memory = roofline.memory_time(traffic, modeled_bandwidth(chip.bandwidth) * eta_mem)
         latency = roofline.roofline_time(t_compute, t_memory)
         feasible = footprint <= chip.capacity
         if w.kind == "per_sample":

@@ -51,16 +51,22 @@ class PerformanceProfile:
             f"Compute: {si(self.flops_count, 'FLOP')} at {self.efficiency:.0%} of "
             f"{si(self.peak_rate, self.rate_unit)} ({self.precision} dense peak) = "
             f"{si(self.compute_time_s, 's')}",
-            f"Memory traffic: {si(self.traffic_bytes, 'B')} at "
-            + (f"{self.memory_efficiency:.0%} of " if self.memory_efficiency != 1 else "")
-            + f"{si(self.bandwidth, 'B/s')} = {si(self.memory_time_s, 's')}",
+            (f"Memory traffic: {si(self.traffic_bytes, 'B')} at "
+             + (f"{self.memory_efficiency:.0%} of " if self.memory_efficiency != 1 else "")
+             + f"{si(self.bandwidth, 'B/s')} = {si(self.memory_time_s, 's')}")
+            if self.bandwidth == self.bandwidth else
+            (f"Memory traffic: {si(self.traffic_bytes, 'B')}; the Zoo has no memory bandwidth for "
+             f"{self.hardware}, so memory time is not modeled (compute-only roofline)"),
         ]
-        ridge = self.peak_rate * self.efficiency / (self.bandwidth * self.memory_efficiency)
         intensity = self.flops_count / self.traffic_bytes
-        relation = "below" if intensity < ridge else "at or above"
-        lines.append(f"Roofline: intensity {intensity:.3g} FLOP/B is {relation} the ridge "
-                     f"{ridge:.3g} FLOP/B -> {self.bottleneck}-bound, "
-                     f"{si(self.latency_s, 's')} per pass")
+        if self.bandwidth == self.bandwidth:
+            ridge = self.peak_rate * self.efficiency / (self.bandwidth * self.memory_efficiency)
+            relation = "below" if intensity < ridge else "at or above"
+            lines.append(f"Roofline: intensity {intensity:.3g} FLOP/B is {relation} the ridge "
+                         f"{ridge:.3g} FLOP/B -> {self.bottleneck}-bound, "
+                         f"{si(self.latency_s, 's')} per pass")
+        else:
+            lines.append(f"Roofline: compute only -> {si(self.latency_s, 's')} per pass")
         other = self.footprint_bytes - self.weights_bytes
         label = "optimizer state, gradients and activations" if self.is_training else (
             "KV cache" if self.seq_len and self.throughput_unit == "token/s" else "activations")

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..physics import roofline
-from .engine import check_batch, check_fraction, default_seq_len, resolve_entry
+from .engine import check_batch, check_fraction, default_seq_len, modeled_bandwidth, resolve_entry
 from .figures import chip_figures, workload_figures
 from .passes import pass_cost
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
@@ -65,7 +65,7 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
     works = [workload_figures(resolve_entry(m, "Models", "model")) for m in models]
     chips = [chip_figures(resolve_entry(h, "Hardware", "hardware")) for h in hardware]
     peak = np.array([[c.peaks.get(p, math.nan) for p in precisions] for c in chips])  # (H, P)
-    bandwidth = np.array([c.bandwidth for c in chips])
+    bandwidth = modeled_bandwidth(np.array([c.bandwidth for c in chips]))
     capacity = np.array([c.capacity for c in chips])
 
     shape = (len(works), len(chips), len(batches), len(precisions))

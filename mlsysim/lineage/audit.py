@@ -1,9 +1,13 @@
-"""Gates 1-4 of the lineage audit over a Zoo.
+"""Gates 1-4 of the lineage audit over a Zoo, plus the data-quality gates.
 
 1. missing provenance: a number with no source record;
 2. invalid record: a record that breaks the kind rules, a bad date, an empty ref;
 3. dangling reference: an unknown catalog id, a derived input that does not resolve;
-4. expired verification: ``verified`` older than the freshness policy allows.
+4. expired verification: ``verified`` older than the freshness policy allows;
+
+and the quality gates: "consistency" (references resolve, a fact stated in two
+entries agrees) and "plausibility" (numbers within per-field bounds declared
+in ``lineage/plausibility.yaml``).
 
 Each finding is one line ``path: [gate] problem — fix``. Findings of severity
 "warning" (numbers citing an evidence-backed record nobody has verified yet)
@@ -23,7 +27,7 @@ from ..zoo.registry import Zoo
 from .policy import FreshnessPolicy
 
 GATES = ("missing-provenance", "invalid-record", "dangling-reference", "expired-verification",
-         "invalid-entry", "unverified")
+         "invalid-entry", "consistency", "plausibility", "unverified")
 
 
 @dataclass(frozen=True, order=True)
@@ -136,6 +140,8 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
                     f"{len(uncovered)} number(s) have no provenance: {', '.join(uncovered)}",
                     "add 'provenance: <catalog id>' to the entry, or per-field sources under "
                     "'field_provenance'"))
+    in_scope = [record for group in groups for record in loaded[group.path].values()]
+    findings.extend(_quality_findings(zoo, loaded, in_scope))
     for label, paths in sorted(unverified.items()):
         findings.append(Finding(
             label, "unverified",
@@ -144,6 +150,24 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
             "check the numbers against the source and add 'verified: YYYY-MM-DD'", "warning"))
     return AuditReport(sorted(set(findings), key=lambda finding: finding.line()), numbers, entries,
                        as_of)
+
+
+def _quality_findings(zoo: Zoo, loaded: dict[str, dict], in_scope: list) -> list[Finding]:
+    """The consistency and plausibility gates over the entries in scope."""
+    from .consistency import check_consistency
+    from .plausibility import check_plausibility, load_bounds
+
+    paths = {record.path for record in in_scope}
+    found = [Finding(path, "consistency", problem, fix)
+             for path, problem, fix in check_consistency(zoo, loaded)
+             if ".".join(path.split(".")[:3]) in paths]
+    try:
+        bounds = load_bounds()
+    except ZooError as exc:
+        return found + [_load_error_finding(exc)]
+    found += [Finding(path, "plausibility", problem, fix)
+              for path, problem, fix in check_plausibility(in_scope, bounds)]
+    return found
 
 
 def _record_label(provenance: Provenance) -> str:

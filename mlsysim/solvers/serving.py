@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.engine import check_batch, check_fraction, peak_for, resolve_entry
+from ..engine.engine import (check_batch, check_fraction, modeled_bandwidth, peak_for,
+                             resolve_entry)
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import pass_cost
 from ..engine.precision import activation_bytes, bytes_per_value
@@ -54,7 +55,7 @@ class ServingModel(ForwardModel):
                              "lists none; use tp_size=1", name="tp_size", value=tp)
         weight_b = bytes_per_value(precision)
         act_b = activation_bytes(precision)
-        bandwidth = chip.bandwidth * eta_mem
+        bandwidth = modeled_bandwidth(chip.bandwidth) * eta_mem
 
         # Prefill: the prompt of every request at once.
         tokens = batch * seq
@@ -104,6 +105,9 @@ class ServingModel(ForwardModel):
             + f"needs {si(per_gpu, 'B')} per GPU (weights {si(weights / tp, 'B')} + KV cache "
             f"{si(kv_total / tp, 'B')}), has {si(chip.capacity, 'B')}",
         ]
+        if math.isnan(chip.bandwidth):
+            trace.append(f"The Zoo has no memory bandwidth for {chip.name}: memory time is not "
+                         "modeled (compute-only roofline), so ITL is a lower bound")
         values = {
             "ttft": Quantity(ttft, "s"),
             "itl": Quantity(itl, "s"),

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print(f"FAILED: {errors} error(s), {warnings} warning(s) in {where}")
     else:
-        print(f"OK: {where} pass gates 1-4; {warnings} warning(s)")
+        print(f"OK: {where} pass gates 1-4, consistency and plausibility; {warnings} warning(s)")
     return 1 if errors and args.strict else 0
 
 

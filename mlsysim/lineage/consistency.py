@@ -1,0 +1,83 @@
+"""Gate "consistency": references resolve, and facts stated in two places agree.
+
+No number is stored twice on purpose; where two entries still state the same
+fact (a node's NVLink fabric and its GPU's NVLink link, a rack's accelerator
+count and its nodes'), the two must agree within ``TOLERANCE``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+#: Relative difference tolerated between two statements of the same fact (rounding in sources).
+TOLERANCE = 0.02
+
+
+def check_consistency(zoo, loaded: dict[str, dict]) -> Iterator[tuple[str, str, str]]:
+    """Yield (path, problem, fix) for each broken reference or disagreement."""
+    from ..zoo.reference import reference_fields
+
+    records = {record.path: record for group in loaded.values() for record in group.values()}
+    for record in records.values():
+        for name, target in reference_fields(type(record)).items():
+            ref = getattr(record, name)
+            if ref is None:
+                continue
+            if not ref.startswith(target + "."):
+                yield (f"{record.path}.{name}", f"{ref!r} is not under {target}",
+                       f"point {name} at an entry of {target}")
+            elif ref not in records:
+                yield (f"{record.path}.{name}", f"{ref!r} does not resolve to an entry",
+                       "fix the path (see `mlsysim zoo` for the entries that exist)")
+    yield from _node_fabric_matches_accelerator(records)
+    yield from _rack_counts_agree(records)
+    yield from _flops_match_parameters(records)
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= TOLERANCE * max(abs(a), abs(b))
+
+
+def _node_fabric_matches_accelerator(records: dict[str, Any]):
+    for record in records.values():
+        if not record.path.startswith("Systems.Nodes.") or not record.scale_up_fabric:
+            continue
+        fabric, chip = records.get(record.scale_up_fabric), records.get(record.accelerator)
+        if fabric is None or chip is None or chip.interconnect.scale_up is None:
+            continue
+        ours = fabric.per_direction.m_as("GB/s")
+        theirs = chip.interconnect.scale_up.per_direction.m_as("GB/s")
+        if not _close(ours, theirs):
+            yield (f"{record.path}.scale_up_fabric",
+                   f"{fabric.path} gives {ours:g} GB/s per direction but {chip.path} lists "
+                   f"{theirs:g} GB/s per direction for its scale-up link",
+                   "one of the two is wrong or counts both directions; fix it against the source")
+
+
+def _rack_counts_agree(records: dict[str, Any]):
+    for record in records.values():
+        if not record.path.startswith("Systems.Racks.") or not record.node:
+            continue
+        node = records.get(record.node)
+        if node is None or record.nodes_per_rack is None or record.accelerators_per_rack is None:
+            continue
+        expected = record.nodes_per_rack * node.accelerators_per_node
+        if expected != record.accelerators_per_rack:
+            yield (f"{record.path}.accelerators_per_rack",
+                   f"{record.accelerators_per_rack} accelerators, but {record.nodes_per_rack} nodes "
+                   f"x {node.accelerators_per_node} per node = {expected}",
+                   "fix the rack or node count")
+
+
+def _flops_match_parameters(records: dict[str, Any]):
+    for record in records.values():
+        if not record.path.startswith("Models.") or not hasattr(record, "flops_per_token"):
+            continue
+        used = record.active_parameters if record.active_parameters is not None else record.parameters
+        expected = 2 * used.m_as("param")
+        stated = record.flops_per_token.m_as("FLOP/token")
+        if not _close(stated, expected):
+            yield (f"{record.path}.flops_per_token",
+                   f"{stated:.4g} FLOP/token, but 2 x {'active ' if record.active_parameters is not None else ''}"
+                   f"parameters = {expected:.4g}",
+                   "FLOPs count 2 per multiply-accumulate: use 2 x (active) parameters")
