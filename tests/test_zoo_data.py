@@ -35,6 +35,34 @@ SPOT_CHECKS = [
     ("Models.Language.GPT3.parameters", 175e9, "param"),
     ("Models.Vision.ResNet50.parameters", 25557032, "param"),
     ("Infrastructure.Grids.US_Avg.carbon_intensity", 0.81, "lbCO2e/kWh"),
+    # Added with the full Zoo; each against the document its record cites.
+    ("Hardware.Cloud.MI325X.memory.capacity", 256, "GB"),           # AMD CDNA 3 white paper
+    ("Hardware.Cloud.MI325X.memory.bandwidth", 6.0, "TB/s"),
+    ("Hardware.Cloud.MI250X.memory.capacity", 128, "GB"),           # AMD CDNA 2 white paper
+    ("Hardware.Cloud.MI250X.compute.peak.fp16.dense", 383, "TFLOP/s"),
+    ("Hardware.Cloud.TPUv4.compute.peak.bf16.dense", 275, "TFLOP/s"),  # Cloud TPU v4 page
+    ("Hardware.Cloud.TPUv4.memory.capacity", 32, "GiB"),
+    ("Hardware.Cloud.TPUv6e.compute.peak.bf16.dense", 918, "TFLOP/s"),  # Cloud TPU v6e page
+    ("Hardware.Cloud.TPUv6e.memory.bandwidth", 1638, "GB/s"),
+    ("Hardware.Cloud.Trainium2.compute.peak.bf16.dense", 667, "TFLOP/s"),  # AWS Neuron docs
+    ("Hardware.Cloud.Trainium2.memory.capacity", 96, "GiB"),
+    ("Hardware.Cloud.Gaudi3.compute.peak.bf16.dense", 1835, "TFLOP/s"),  # Hot Chips 2024
+    ("Hardware.Cloud.Gaudi3.memory.capacity", 128, "GB"),
+    ("Hardware.Edge.JetsonOrinNano.memory.bandwidth", 68, "GB/s"),  # DS-11105 data sheet
+    ("Models.Language.Llama2_70B.layers", 80, None),
+    ("Models.Language.Llama2_70B.kv_heads", 8, None),
+    ("Models.Language.Mixtral8x7B.experts", 8, None),
+    ("Models.Language.Mixtral8x7B.active_experts", 2, None),
+    ("Models.Language.DeepSeekV3.layers", 61, None),
+    ("Models.Language.DeepSeekV3.kv_lora_rank", 512, None),
+    ("Models.Language.DeepSeekV3.experts", 256, None),
+    ("Models.Language.BERT_Large.layers", 24, None),
+    ("Models.Language.BERT_Large.hidden_dim", 1024, None),
+    ("Models.Language.GPT_J_6B.layers", 28, None),
+    ("Models.Vision.ViT_B16.parameters", 86567656, "param"),      # torchvision
+    ("Models.Vision.MobileNetV2.parameters", 3504872, "param"),
+    ("Systems.Fabrics.InfiniBand_NDR.bandwidth", 400, "Gbit/s"),   # ConnectX-7 manual
+    ("Systems.Nodes.DGX_H100.accelerators_per_node", 8, None),
 ]
 
 
