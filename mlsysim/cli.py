@@ -127,7 +127,7 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
     try:
         if head in ("Hardware", "Models", "Systems", "Infrastructure", "Ops", "Scenarios",
                     "ReferenceStats", "Literature"):
-            path = name
+            path = registry.canonical(name)
         else:
             path = registry.lookup(head) + (f".{rest}" if rest else "")
         parts = path.split(".")

@@ -104,3 +104,9 @@ def test_validate_prints_the_table_and_median():
     assert "median absolute error over" in result.output
     data = json.loads(runner.invoke(app, ["validate", "-o", "json"]).stdout)
     assert data["compared"] >= 20 and data["median_abs_error"] <= 0.15
+
+
+def test_show_accepts_the_flat_scenario_path():
+    result = runner.invoke(app, ["show", "Scenarios.ChatbotServing"])
+    assert result.exit_code == 0, result.output
+    assert "Scenarios.Examples.ChatbotServing" in result.output

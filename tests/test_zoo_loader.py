@@ -184,3 +184,11 @@ def test_field_provenance_must_name_a_real_field(zoo_data):
     _edit(zoo_data / "Hardware" / "Cloud" / "MI300X.yaml", "  power.tdp: amd", "  power.tpd: amd")
     with pytest.raises(ZooError, match="field_provenance names unknown field 'power.tpd'"):
         Zoo(zoo_data).namespace("Hardware").Cloud.MI300X
+
+
+def test_flat_group_entries_resolve_by_short_path():
+    assert mlsysim.Scenarios.SmartDoorbell.path == "Scenarios.Examples.SmartDoorbell"
+    zoo = Zoo()
+    assert zoo.lookup("Scenarios.SmartDoorbell") == "Scenarios.Examples.SmartDoorbell"
+    assert zoo.lookup("Scenarios.SmartDoorbell.batch_size") == \
+        "Scenarios.Examples.SmartDoorbell.batch_size"

@@ -117,6 +117,21 @@ class Zoo:
                 f"{path!r} does not resolve: {record.path} has no field {field!r} "
                 f"(stops at {exc.args[0]!r})", name=path) from None
 
+    def canonical(self, path: str) -> str:
+        """``Scenarios.SmartDoorbell[.field]`` -> ``Scenarios.Examples.SmartDoorbell[.field]``.
+
+        Entries of a group declared ``flat`` may be named without the group; every other path
+        is returned unchanged.
+        """
+        parts = path.split(".")
+        if len(parts) >= 2 and parts[0] in NAMESPACES:
+            namespace = self.namespace(parts[0])
+            if parts[1] not in namespace:
+                entry = namespace.flat_entry(parts[1])
+                if entry is not None:
+                    return ".".join([entry.path, *parts[2:]])
+        return path
+
     def number(self, path: str) -> tuple[Any, Any]:
         """(value, provenance) of the number at ``path``; UnknownNameError if it is not a number."""
         parts = path.split(".")
@@ -175,6 +190,7 @@ class Zoo:
         AmbiguousNameError (listing every candidate).
         """
         if "." in name:
+            name = self.canonical(name)
             self.resolve(name)
             return name
         index = self.short_names()
