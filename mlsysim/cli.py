@@ -26,7 +26,7 @@ class Output(str, Enum):
 
 def _fail(message: str, output: Output, code: int = 1) -> None:
     if output is Output.json:
-        typer.echo(json.dumps({"error": message}))
+        typer.echo(json.dumps({"error": message, "exit_code": code}))
     else:
         typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)

@@ -11,18 +11,10 @@ import json
 
 import typer
 
-from .cli import Output, app
+from .cli import Output, _fail, app
 
 EXIT_BAD_INPUT = 1
 EXIT_INFEASIBLE = 2
-
-
-def _emit_error(message: str, output: Output, code: int) -> None:
-    if output is Output.json:
-        typer.echo(json.dumps({"error": message, "exit_code": code}))
-    else:
-        typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _solve_or_fail(fn, output: Output):
@@ -31,11 +23,17 @@ def _solve_or_fail(fn, output: Output):
     try:
         return fn()
     except MlsysimError as exc:
-        _emit_error(str(exc), output, EXIT_BAD_INPUT)
+        _fail(str(exc), output, EXIT_BAD_INPUT)
 
 
-def _markdown_table(rows: list[tuple[str, str]]) -> str:
-    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+def _emit(result, output: Output, text: str) -> None:
+    """Print a solver result as JSON, markdown or ``text``."""
+    if output is Output.json:
+        typer.echo(json.dumps(result.to_dict()))
+    elif output is Output.markdown:
+        typer.echo(result._repr_markdown_())
+    else:
+        typer.echo(text)
 
 
 @app.command("eval")
@@ -54,14 +52,8 @@ def eval_command(
     result = _solve_or_fail(lambda: Engine.solve(
         model, hardware, batch_size=batch_size, precision=precision, efficiency=efficiency,
         seq_len=seq_len, is_training=training), output)
-    if output is Output.json:
-        typer.echo(json.dumps(result.to_dict()))
-    elif output is Output.markdown:
-        typer.echo(result._repr_markdown_())
-    else:
-        typer.echo(result.summary())
-        for line in result.constraint_trace:
-            typer.echo(f"  - {line}")
+    _emit(result, output, "\n".join([result.summary()]
+                                     + [f"  - {line}" for line in result.constraint_trace]))
     if not result.feasible:
         if output is not Output.json:
             typer.echo(f"infeasible: {result.constraint_trace[-1]}", err=True)
@@ -84,12 +76,7 @@ def serve_command(
     result = _solve_or_fail(lambda: ServingModel().solve(
         model, hardware, seq_len=seq_len, batch_size=batch_size, precision=precision,
         efficiency=efficiency, tp_size=tp_size), output)
-    if output is Output.json:
-        typer.echo(json.dumps(result.to_dict()))
-    elif output is Output.markdown:
-        typer.echo(result._repr_markdown_())
-    else:
-        typer.echo(str(result))
+    _emit(result, output, str(result))
     if not result.feasible:
         raise typer.Exit(EXIT_INFEASIBLE)
 

@@ -146,7 +146,7 @@ def test_roofline_latency_is_the_larger_term_and_mfu_bounded(model, batch, seq, 
 
 
 def test_sweep_matches_scalar_path_on_every_cell():
-    models = ["Llama3_8B", "Llama3_70B", "ResNet50", "GPT2"]
+    models = ["Llama3_8B", "Llama3_70B", "ResNet50", "GPT2", "BERT_Large"]
     chips = ["H100", "A100", "MI300X", "TPUv4"]  # TPU v4 lists no fp16 or fp8
     batches = [1, 3, 64]
     precisions = ["fp16", "fp8", "int8"]
@@ -167,7 +167,7 @@ def test_sweep_matches_scalar_path_on_every_cell():
                         assert result.throughput[i, j, k, p] == scalar.throughput_per_s
                         assert result.mfu[i, j, k, p] == scalar.mfu
                         assert bool(result.feasible[i, j, k, p]) == scalar.feasible
-    assert result.size == 4 * 4 * 3 * 3
+    assert result.size == 5 * 4 * 3 * 3
     assert result.best()["hardware"] in {"AMD Instinct MI300X", "NVIDIA H100 SXM5 80GB",
                                          "NVIDIA A100 SXM4 80GB"}
 

@@ -9,7 +9,7 @@ from ..errors import InputError, OOMError, PrecisionError, UnknownNameError
 from ..physics import roofline
 from . import calibration
 from .figures import WorkloadFigures, chip_figures, workload_figures
-from .passes import pass_cost
+from .passes import pass_cost, pass_rate
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
 from .profile import PerformanceProfile, si
 
@@ -36,7 +36,8 @@ def resolve_entry(value: Any, namespace: str, argument: str) -> Any:
     return entry
 
 
-def check_batch(batch_size: Any, name: str = "batch_size") -> int:
+def check_count(batch_size: Any, name: str = "batch_size") -> int:
+    """``batch_size`` (or the count named ``name``) as a whole number >= 1, else InputError."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InputError(f"{name} must be a whole number >= 1, got {batch_size!r}; "
                          f"pass e.g. {name}=1", name=name, value=batch_size)
@@ -106,12 +107,12 @@ class Engine:
         """
         w = workload_figures(resolve_entry(model, "Models", "model"))
         chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
-        batch = check_batch(batch_size)
+        batch = check_count(batch_size)
         eta = check_fraction(efficiency, "efficiency")
         eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
         peak, rate_unit = peak_for(chip, precision)
         if seq_len is not None:
-            seq = check_batch(seq_len, "seq_len")
+            seq = check_count(seq_len, "seq_len")
         elif w.kind != "per_sample":
             seq = default_seq_len(w)
         else:
@@ -125,14 +126,7 @@ class Engine:
         t_memory = roofline.memory_time(traffic, modeled_bandwidth(chip.bandwidth) * eta_mem)
         latency = roofline.roofline_time(t_compute, t_memory)
         feasible = footprint <= chip.capacity
-        if w.kind == "per_sample":
-            rate, unit = batch / latency, "sample/s"
-        elif w.kind == "decoder" and not is_training:
-            rate, unit = batch / latency, "token/s"
-        elif is_training:
-            rate, unit = batch * seq / latency, "token/s"
-        else:
-            rate, unit = batch / latency, "sample/s"
+        rate, unit = pass_rate(w, batch=batch, seq_len=seq, latency=latency, training=is_training)
         profile = PerformanceProfile(
             model=w.name, hardware=chip.name, precision=precision, batch_size=batch, seq_len=seq,
             is_training=is_training, bottleneck="Compute" if t_compute >= t_memory else "Memory",

@@ -14,6 +14,22 @@ from ..physics import memory, transformer
 from .figures import WorkloadFigures
 
 
+def forward_flops(w: WorkloadFigures, tokens, context):
+    """Forward FLOPs of a transformer over ``tokens`` queries at ``context``: weight matmuls
+    (the model's stored FLOPs per token) plus attention scores."""
+    return w.flops_per_token * tokens + transformer.attention_score_flops(
+        w.layers, context, w.attention_width, tokens)
+
+
+def pass_rate(w: WorkloadFigures, *, batch, seq_len, latency, training: bool):
+    """(rate, unit) of a pass: tokens/s for decode steps and transformer training, else samples/s."""
+    if w.kind == "decoder" and not training:
+        return batch / latency, "token/s"
+    if w.kind != "per_sample" and training:
+        return batch * seq_len / latency, "token/s"
+    return batch / latency, "sample/s"
+
+
 def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, optimizer_bytes,
               training: bool):
     """(flops, traffic, footprint) of one pass; every argument may be a float or an array.
@@ -27,8 +43,7 @@ def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, op
     """
     if w.kind == "decoder" and not training:
         tokens = batch
-        flops = w.flops_per_token * tokens + transformer.attention_score_flops(
-            w.layers, seq_len, w.attention_width, tokens)
+        flops = forward_flops(w, tokens, seq_len)
         weights_touched = np.minimum(w.parameters, batch * w.active_parameters)
         kv = transformer.kv_cache_size(w.kv_values_per_token * act_bytes, seq_len, batch)
         traffic = memory.weight_memory(weights_touched, weight_bytes) + kv
@@ -36,8 +51,7 @@ def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, op
         return flops, traffic, footprint
     if w.kind in ("decoder", "encoder"):
         tokens = batch * seq_len
-        forward = w.flops_per_token * tokens + transformer.attention_score_flops(
-            w.layers, seq_len, w.attention_width, tokens)
+        forward = forward_flops(w, tokens, seq_len)
         # The residual stream is written and read once per layer.
         stream = 2 * w.layers * tokens * w.hidden_dim * act_bytes
         if not training:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,12 +118,14 @@ class PerformanceProfile:
     # -- forms -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain numbers in SI units, for JSON."""
+        from ..units import to_jsonable
+
         return {
             "model": self.model, "hardware": self.hardware, "precision": self.precision,
             "batch_size": self.batch_size, "seq_len": self.seq_len, "is_training": self.is_training,
             "feasible": self.feasible, "bottleneck": self.bottleneck,
             "latency_s": self.latency_s, "throughput": self.throughput_per_s,
-            "throughput_unit": self.throughput_unit, "mfu": self.mfu, "energy_j": _json(self.energy_j),
+            "throughput_unit": self.throughput_unit, "mfu": self.mfu, "energy_j": to_jsonable(self.energy_j),
             "memory_footprint_bytes": self.footprint_bytes,
             "memory_capacity_bytes": self.capacity_bytes,
             "arithmetic_intensity_flop_per_byte": self.flops_count / self.traffic_bytes,
@@ -180,7 +181,3 @@ def _q(value: float, unit: str):
     from ..units import Quantity
 
     return Quantity(value, unit)
-
-
-def _json(value: float):
-    return None if math.isnan(value) else value

@@ -14,9 +14,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..physics import roofline
-from .engine import check_batch, check_fraction, default_seq_len, modeled_bandwidth, resolve_entry
+from .engine import check_count, check_fraction, default_seq_len, modeled_bandwidth, resolve_entry
 from .figures import chip_figures, workload_figures
-from .passes import pass_cost
+from .passes import pass_cost, pass_rate
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
 
 
@@ -57,7 +57,7 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
     """Evaluate every combination; see the module docstring."""
     eta = check_fraction(efficiency, "efficiency")
     eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
-    batches = np.array([check_batch(int(b)) if float(b).is_integer() else check_batch(b)
+    batches = np.array([check_count(int(b)) if float(b).is_integer() else check_count(b)
                         for b in batch_sizes], dtype=float)
     weight_b = np.array([bytes_per_value(p) for p in precisions])
     act_b = np.array([activation_bytes(p) for p in precisions])
@@ -73,7 +73,7 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
     b = batches[:, None]                      # (B, 1)
     for i, w in enumerate(works):
         if seq_len is not None:
-            seq = check_batch(seq_len, "seq_len")
+            seq = check_count(seq_len, "seq_len")
         else:
             seq = default_seq_len(w) if w.kind != "per_sample" else 0
         flops, traffic, footprint = pass_cost(
@@ -84,10 +84,7 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
         t_compute = roofline.compute_time(flops[None], peak[:, None, :], eta)          # (H, B, P)
         t_memory = roofline.memory_time(traffic[None], (bandwidth * eta_mem)[:, None, None])
         latency = roofline.roofline_time(t_compute, t_memory)
-        if w.kind == "decoder" and is_training:
-            rate = b * seq / latency
-        else:
-            rate = b / latency
+        rate, _ = pass_rate(w, batch=b, seq_len=seq, latency=latency, training=is_training)
         out["lat"][i], out["tc"][i], out["tm"][i] = latency, t_compute, t_memory
         out["rate"][i] = rate
         out["mfu"][i] = roofline.utilization(flops[None], latency, peak[:, None, :])

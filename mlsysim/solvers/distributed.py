@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.engine import Engine, check_batch, check_fraction, peak_for, resolve_entry
+from ..engine.engine import Engine, check_count, check_fraction, peak_for, resolve_entry
 from ..engine.figures import chip_figures, workload_figures
+from ..engine.passes import forward_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
 from ..engine.profile import si
 from ..errors import InputError
@@ -52,12 +53,12 @@ class DistributedModel(ForwardModel):
                              "transformer", name="model", value=w.path)
         accelerator = fleet.accelerator
         chip = chip_figures(accelerator)
-        global_batch = check_batch(batch_size)
-        tp, pp, ep = (check_batch(tp_size, "tp_size"), check_batch(pp_size, "pp_size"),
-                      check_batch(ep_size, "ep_size"))
-        m = check_batch(microbatch_count, "microbatch_count")
-        v = check_batch(interleave, "interleave")
-        seq = check_batch(seq_len, "seq_len")
+        global_batch = check_count(batch_size)
+        tp, pp, ep = (check_count(tp_size, "tp_size"), check_count(pp_size, "pp_size"),
+                      check_count(ep_size, "ep_size"))
+        m = check_count(microbatch_count, "microbatch_count")
+        v = check_count(interleave, "interleave")
+        seq = check_count(seq_len, "seq_len")
         eta = check_fraction(efficiency, "efficiency")
         if not 0 <= overlap <= 1:
             raise InputError(f"overlap must be in [0, 1], got {overlap!r}", name="overlap",
@@ -96,9 +97,7 @@ class DistributedModel(ForwardModel):
 
         # Compute: the step's training FLOPs shared evenly by all accelerators.
         tokens = global_batch * seq
-        step_flops = transformer.training_flops(
-            w.flops_per_token * tokens
-            + transformer.attention_score_flops(w.layers, seq, w.attention_width, tokens))
+        step_flops = transformer.training_flops(forward_flops(w, tokens, seq))
         t_compute = float(roofline.compute_time(step_flops / n, peak, eta))
         t_bubble = t_compute * pipeline.pipeline_bubble_fraction(pp, m, v)
 

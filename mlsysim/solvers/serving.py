@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.engine import (check_batch, check_fraction, modeled_bandwidth, peak_for,
+from ..engine.engine import (check_count, check_fraction, modeled_bandwidth, peak_for,
                              resolve_entry)
 from ..engine.figures import chip_figures, workload_figures
-from ..engine.passes import pass_cost
+from ..engine.passes import forward_flops, pass_cost
 from ..engine.precision import activation_bytes, bytes_per_value
 from ..engine.profile import si
 from ..errors import InputError
@@ -44,9 +44,9 @@ class ServingModel(ForwardModel):
                              "decoder language model. Use Engine.solve for it",
                              name="model", value=w.path)
         chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
-        seq = check_batch(seq_len, "seq_len")
-        batch = check_batch(batch_size)
-        tp = check_batch(tp_size, "tp_size")
+        seq = check_count(seq_len, "seq_len")
+        batch = check_count(batch_size)
+        tp = check_count(tp_size, "tp_size")
         eta = check_fraction(efficiency, "efficiency")
         eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
         peak, rate_unit = peak_for(chip, precision)
@@ -59,8 +59,7 @@ class ServingModel(ForwardModel):
 
         # Prefill: the prompt of every request at once.
         tokens = batch * seq
-        prefill_flops = w.flops_per_token * tokens + transformer.attention_score_flops(
-            w.layers, seq, w.attention_width, tokens)
+        prefill_flops = forward_flops(w, tokens, seq)
         kv_per_token = w.kv_values_per_token * act_b
         kv_total = transformer.kv_cache_size(kv_per_token, seq, batch)
         weights = w.parameters * weight_b
@@ -101,7 +100,7 @@ class ServingModel(ForwardModel):
             f"-bound)",
             f"KV cache: {si(kv_per_token, 'B')} per token ({model.attention_kind.upper()}) x "
             f"{seq} tokens x {batch} requests = {si(kv_total, 'B')}",
-            (f"Memory fits: " if feasible else "Memory wall: ")
+            ("Memory fits: " if feasible else "Memory wall: ")
             + f"needs {si(per_gpu, 'B')} per GPU (weights {si(weights / tp, 'B')} + KV cache "
             f"{si(kv_total / tp, 'B')}), has {si(chip.capacity, 'B')}",
         ]
