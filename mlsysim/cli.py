@@ -177,36 +177,73 @@ _register_appendix()
 def site_build(out: str = typer.Option("build/site", "--out", help="Folder to write the site to."),
                strict: bool = typer.Option(True, "--strict/--no-strict",
                                            help="Stop on any lineage error (default)."),
-               as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
-    """Run the lineage gates, render the Zoo and build the site with MkDocs Material."""
+               as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
+               scan: list[str] = typer.Option(
+                   [], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder whose Zoo paths gate 6 "
+                   "checks (repeatable; adds to [tool.mlsysim.site] scan)."),
+               appendix: Optional[str] = typer.Option(
+                   None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
+                   "(default: [tool.mlsysim.site] appendix, if set)."),
+               tables: Optional[str] = typer.Option(
+                   None, "--tables", help="Table declaration of those tables (default: "
+                   "[tool.mlsysim.site] appendix_tables, else the shipped one)."),
+               config: bool = typer.Option(True, "--config/--no-config",
+                                           help="Read [tool.mlsysim.site] from the nearest "
+                                           "pyproject.toml (default).")) -> None:
+    """Run lineage gates 1-7, render the Zoo and build the site with MkDocs Material."""
     from pathlib import Path
 
     from rich.console import Console
 
+    from .appendix.cli import declaration_argument
+    from .appendix.tables import DECLARATION_FILE
+    from .errors import MlsysimError
     from .site.build import SiteBuildError, build_site
+    from .site.config import SiteConfig, find_config, load_config
 
     console = Console(stderr=True)
     date = _as_of(as_of, Output.text)
     try:
+        settings = load_config(find_config()) if config else SiteConfig()
+    except MlsysimError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    documents = [*settings.scan, *map(Path, scan)]
+    committed = Path(appendix) if appendix else settings.appendix
+    declaration = Path(tables) if tables else (settings.appendix_tables or DECLARATION_FILE)
+    if settings.file and (settings.scan or settings.appendix):
+        typer.echo(f"Using [tool.mlsysim.site] from {settings.file}", err=True)
+    try:
         with console.status("Building the Zoo site") as status:
             summary = build_site(Path(out), as_of=date, strict=strict,
-                                 progress=lambda step: status.update(step))
+                                 progress=lambda step: status.update(step), documents=documents,
+                                 appendix=committed, appendix_tables=declaration,
+                                 declaration=declaration_argument(declaration))
     except SiteBuildError as exc:
         for finding in exc.findings:
             typer.echo(finding.line())
         typer.echo(f"error: {exc}; {out} was left as it was", err=True)
         raise typer.Exit(1)
+    for finding in summary.findings:
+        typer.echo(f"warning: {finding.line()}")
     typer.echo(summary.line())
 
 
 @app.command()
 def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any gate fails."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default today)."),
-          scope: str = typer.Option("all", "--scope", help="'all' or comma-separated namespaces.")) -> None:
-    """Run the provenance audit (lineage gates 1-4)."""
+          scope: str = typer.Option("all", "--scope", help="'all' or comma-separated namespaces."),
+          scan: list[str] = typer.Option([], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder "
+                                         "whose Zoo paths gate 6 checks (repeatable)."),
+          lock_derived: bool = typer.Option(False, "--lock-derived",
+                                            help="After you checked the derived numbers against "
+                                            "their inputs: record them for gate 5, then audit.")) -> None:
+    """Run the provenance audit (lineage gates 1-6; gate 6 only with --scan)."""
     from .tools.audit_provenance import main
 
     argv = ["--scope", scope] + (["--strict"] if strict else []) + (["--as-of", as_of] if as_of else [])
+    argv += [arg for path in scan for arg in ("--scan", path)]
+    argv += ["--lock-derived"] if lock_derived else []
     raise typer.Exit(main(argv))
 
 

@@ -127,6 +127,35 @@ def test_check_fails_with_a_diff_naming_the_edited_line(tmp_path):
     assert f"--- {table} (committed)" in result.output
     assert f"\n-{edited}\n" in result.output and f"\n+{original}\n" in result.output
     assert "appendix build --out" in result.output
+    line = table.read_text(encoding="utf-8").splitlines().index(edited) + 1
+    assert (f"Hardware.Cloud.H100.memory.bandwidth: [appendix-drift] hardware-cloud.qmd line "
+            f"{line} shows '3.5' where the registry gives '3.35'") in result.output
+
+
+def test_check_names_the_number_in_a_latex_table(tmp_path):
+    build(tmp_path)
+    table = tmp_path / "models-language.tex"
+    text = table.read_text(encoding="utf-8")
+    original = next(line for line in text.splitlines() if line.startswith("Llama 3.1 70B "))
+    edited = original.replace(" & 80 & ", " & 81 & ", 1)
+    assert edited != original
+    table.write_text(text.replace(original, edited), encoding="utf-8")
+    result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert ("Models.Language.Llama3_70B.layers: [appendix-drift] models-language.tex line "
+            in result.output)
+    assert "shows '81' where the registry gives '80'" in result.output
+
+
+def test_check_reports_edits_outside_the_numbers(tmp_path):
+    build(tmp_path)
+    table = tmp_path / "models-vision.qmd"
+    table.write_text(table.read_text(encoding="utf-8").replace("Status (as of", "Status (on"),
+                     encoding="utf-8")
+    result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "models-vision.qmd: [appendix-drift] differs from the registry's render outside the " \
+        "numbers" in result.output
 
 
 def test_check_fails_when_a_table_file_is_missing(tmp_path):
@@ -134,7 +163,8 @@ def test_check_fails_when_a_table_file_is_missing(tmp_path):
     (tmp_path / "models-vision.tex").unlink()
     result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
     assert result.exit_code == 1
-    assert "models-vision.tex is missing" in result.output
+    assert "models-vision.tex: [appendix-drift] missing (table 'models-vision' is declared)" \
+        in result.output
 
 
 def test_build_removes_generated_tables_that_are_no_longer_declared(tmp_path):
@@ -146,7 +176,9 @@ def test_build_removes_generated_tables_that_are_no_longer_declared(tmp_path):
     declaration.write_text(yaml.safe_dump(raw), encoding="utf-8")
     args = ["--as-of", AS_OF, "--tables", str(declaration)]
     stale = runner.invoke(appendix_app, ["check", str(out), *args])
-    assert stale.exit_code == 1 and "models-vision.qmd is a generated table" in stale.output
+    assert stale.exit_code == 1
+    assert "models-vision.qmd: [appendix-drift] a generated table that is no longer declared" \
+        in stale.output
     (out / "notes.qmd").write_text("hand-written\n", encoding="utf-8")
     build(out, "--tables", str(declaration))
     assert not (out / "models-vision.qmd").exists() and (out / "notes.qmd").exists()

@@ -1,11 +1,14 @@
 """Textbook appendix tables rendered from the Zoo (Quarto ``.qmd`` and LaTeX), with a drift check.
 
 ``tables.yaml`` declares the tables; :func:`render_tables` renders them;
-``mlsysim appendix build|check`` (:mod:`mlsysim.appendix.cli`) writes or checks them.
+``mlsysim appendix build|check`` (:mod:`mlsysim.appendix.cli`) writes or checks them;
+:func:`check_table` is what a generated ``.qmd``'s hidden cell runs under Quarto.
 """
 
+from .drift import AppendixDriftError, appendix_drift, check_table
 from .render import format_number, render_tables, tex_escape
 from .tables import DECLARATION_FILE, AppendixError, Table, check_tables, load_tables, table_entries
 
-__all__ = ["DECLARATION_FILE", "AppendixError", "Table", "check_tables", "format_number",
-           "load_tables", "render_tables", "table_entries", "tex_escape"]
+__all__ = ["DECLARATION_FILE", "AppendixDriftError", "AppendixError", "Table", "appendix_drift",
+           "check_table", "check_tables", "format_number", "load_tables", "render_tables",
+           "table_entries", "tex_escape"]

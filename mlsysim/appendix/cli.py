@@ -7,7 +7,6 @@ a missing file, or a declaration or Zoo problem.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from pathlib import Path
 from typing import Optional
 
@@ -27,33 +26,31 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def _date(as_of: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        _fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
+
+
+def declaration_argument(tables_file: Path) -> str | None:
+    """The declaration as the user named it, when it is not the shipped one (the .qmd check
+    cell needs it to re-render the same table)."""
+    return None if Path(tables_file).resolve() == DECLARATION_FILE.resolve() else str(tables_file)
+
+
 def _render(tables_file: Path, as_of: str | None) -> dict[str, str]:
     from ..errors import MlsysimError
     from ..zoo.registry import default_zoo
     from .render import render_tables
     from .tables import load_tables
 
+    date = _date(as_of)
     try:
-        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        _fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
-    try:
-        return render_tables(load_tables(tables_file), default_zoo(), as_of=date)
+        return render_tables(load_tables(tables_file), default_zoo(), as_of=date,
+                             declaration=declaration_argument(tables_file))
     except MlsysimError as exc:
         _fail(str(exc))
-
-
-def _generated_files(directory: Path) -> list[Path]:
-    """Files in ``directory`` that an earlier build wrote (they carry the generated mark)."""
-    from .render import FORMATS, GENERATED_MARK
-
-    found = []
-    for path in sorted(directory.iterdir()):
-        if path.is_file() and path.suffix.lstrip(".") in FORMATS:
-            with path.open(encoding="utf-8", errors="replace") as handle:
-                if GENERATED_MARK in handle.readline():
-                    found.append(path)
-    return found
 
 
 @appendix_app.command()
@@ -61,9 +58,11 @@ def build(out: Path = typer.Option(..., "--out", help="Folder to write <id>.qmd 
           as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
           tables: Path = typer.Option(DECLARATION_FILE, "--tables", help=TABLES_HELP)) -> None:
     """Render every declared table into OUT (and delete generated tables no longer declared)."""
+    from .drift import generated_files
+
     files = _render(tables, as_of)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in _generated_files(out):
+    for stale in generated_files(out):
         if stale.name not in files:
             stale.unlink()
             typer.echo(f"removed {stale} (no longer declared)")
@@ -76,31 +75,26 @@ def build(out: Path = typer.Option(..., "--out", help="Folder to write <id>.qmd 
 def check(directory: Path = typer.Argument(..., help="Folder holding the committed tables."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
           tables: Path = typer.Option(DECLARATION_FILE, "--tables", help=TABLES_HELP)) -> None:
-    """Fail (exit 1, with a unified diff) when the tables in DIRECTORY differ from the registry now."""
+    """Fail (exit 1, with a unified diff and each changed number) when the tables in DIRECTORY
+    differ from what the registry renders now (lineage gate 7)."""
+    from ..errors import MlsysimError
+    from ..zoo.registry import default_zoo
+    from .drift import appendix_drift
+
     if not directory.is_dir():
         _fail(f"{directory} is not a folder; build the tables with "
               f"`mlsysim appendix build --out {directory}`")
-    files = _render(tables, as_of)
-    rebuild = f"run `mlsysim appendix build --out {directory}` and commit the result"
-    problems = []
-    for name, expected in files.items():
-        path = directory / name
-        if not path.is_file():
-            problems.append(f"{path} is missing (table {name.rsplit('.', 1)[0]!r} is declared)")
-            continue
-        committed = path.read_bytes().decode("utf-8", errors="replace")
-        if committed != expected:
-            diff = difflib.unified_diff(committed.splitlines(keepends=True),
-                                        expected.splitlines(keepends=True),
-                                        fromfile=f"{path} (committed)",
-                                        tofile=f"{path} (registry now)")
-            typer.echo("".join(diff).rstrip("\n"))
-            problems.append(f"{path} differs from what the registry renders now")
-    for path in _generated_files(directory):
-        if path.name not in files:
-            problems.append(f"{path} is a generated table that is no longer declared")
-    if problems:
-        for problem in problems:
-            typer.echo(f"error: {problem}", err=True)
-        _fail(f"{len(problems)} appendix table file(s) out of date; {rebuild}")
-    typer.echo(f"OK: {len(files)} appendix table files in {directory} match the registry")
+    try:
+        findings, drifts = appendix_drift(directory, default_zoo(), as_of=_date(as_of),
+                                          tables_file=tables,
+                                          declaration=declaration_argument(tables))
+    except MlsysimError as exc:
+        _fail(str(exc))
+    for drift in drifts:
+        typer.echo(drift.diff.rstrip("\n"))
+    if findings:
+        for finding in findings:
+            typer.echo(f"error: {finding.line()}", err=True)
+        _fail(f"{len(findings)} appendix difference(s) in {directory}; "
+              f"run `mlsysim appendix build --out {directory}` and commit the result")
+    typer.echo(f"OK: the appendix tables in {directory} match the registry")

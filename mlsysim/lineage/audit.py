@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import yaml
 
 from ..errors import ZooError
 from ..provenance import Provenance, ProvenanceKind
@@ -26,7 +29,11 @@ from ..zoo.catalog import CATALOG_FILE
 from ..zoo.registry import Zoo
 from .policy import FreshnessPolicy
 
+if TYPE_CHECKING:
+    from .references import Problem, ReferenceIndex
+
 GATES = ("missing-provenance", "invalid-record", "dangling-reference", "expired-verification",
+         "derived-drift", "document-reference", "appendix-drift",
          "invalid-entry", "consistency", "plausibility", "unverified")
 
 
@@ -50,6 +57,8 @@ class AuditReport:
     numbers: int
     entries: int
     as_of: dt.date
+    #: What document references are checked against (None when the Zoo did not load).
+    references: "ReferenceIndex | None" = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -71,8 +80,13 @@ def _load_error_finding(exc: ZooError) -> Finding:
 
 
 def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | None = None,
-              policy: FreshnessPolicy | None = None) -> AuditReport:
-    """Run gates 1-4 over every group in ``scope`` (namespace names; all when None)."""
+              policy: FreshnessPolicy | None = None,
+              documents: Sequence[Path] = ()) -> AuditReport:
+    """Run gates 1-6 over every group in ``scope`` (namespace names; all when None).
+
+    ``documents`` are files or folders (.qmd, .md, .tex, .ipynb) whose registry
+    paths gate 6 checks.
+    """
     as_of = as_of or dt.date.today()
     policy = policy or FreshnessPolicy.load()
     wanted = set(scope) if scope else None
@@ -111,11 +125,13 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
         failed_entries.update(exc.entry for exc in errors if exc.entry)
         if group.path in group_paths:
             findings.extend(_load_error_finding(exc) for exc in errors)
-    known_numbers = {
-        (f"{record.path}.{field}" if field else record.path)
+    all_numbers = {
+        (f"{record.path}.{field}" if field else record.path): (value,
+                                                               record.provenance_for(field or "value"))
         for records in loaded.values() for record in records.values()
-        for field, _ in record.numbers()
+        for field, value in record.numbers()
     }
+    known_numbers = set(all_numbers)
 
     numbers = entries = 0
     unverified: dict[str, list[str]] = {}
@@ -142,6 +158,12 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
                     "'field_provenance'"))
     in_scope = [record for group in groups for record in loaded[group.path].values()]
     findings.extend(_quality_findings(zoo, loaded, in_scope))
+    findings.extend(_drift_findings(zoo, in_scope, all_numbers, complete=wanted is None,
+                                    failed_entries=frozenset(failed_entries)))
+    from .references import ReferenceIndex, check_documents
+
+    index = ReferenceIndex.from_loaded(zoo, loaded)
+    findings.extend(reference_findings(check_documents(documents, index)))
     for label, paths in sorted(unverified.items()):
         findings.append(Finding(
             label, "unverified",
@@ -149,7 +171,54 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
             f"yet (e.g. {paths[0]})",
             "check the numbers against the source and add 'verified: YYYY-MM-DD'", "warning"))
     return AuditReport(sorted(set(findings), key=lambda finding: finding.line()), numbers, entries,
-                       as_of)
+                       as_of, index)
+
+
+def _drift_findings(zoo: Zoo, in_scope: list, numbers: dict, *, complete: bool,
+                    failed_entries: frozenset[str]) -> list[Finding]:
+    """Gate 5: derived numbers whose inputs moved since the derivation was confirmed."""
+    from .derived_lock import GATE, LOCK_FILE, check_drift, current_state, read_lock
+
+    try:
+        lock = read_lock(zoo.data_root)
+    except (ValueError, yaml.YAMLError) as exc:
+        return [Finding(str(zoo.data_root / LOCK_FILE), GATE, f"cannot be read: {exc}",
+                        "run `mlsysim audit --lock-derived` to rewrite it")]
+    state = current_state(in_scope, numbers)
+    return [Finding(d.path, GATE, d.problem, d.fix, d.severity)
+            for d in check_drift(state, lock, zoo.data_root, complete=complete,
+                                 failed_entries=failed_entries)]
+
+
+#: Gates whose errors mean the Zoo cannot be trusted to record derivations from.
+BLOCKS_LOCK = ("invalid-entry", "invalid-record", "dangling-reference", "missing-provenance")
+
+
+def lock_derived(zoo: Zoo) -> tuple[Path, int]:
+    """Rewrite the Zoo's ``derived.lock`` from its current derived numbers and their inputs.
+
+    Refuses (ZooError) while the Zoo has load, record or reference errors, since
+    the lock would then record a broken state. Returns (file, derived numbers recorded).
+    """
+    from ..zoo.loader import load_group
+    from .derived_lock import current_state, write_lock
+
+    blocking = [f for f in audit_zoo(zoo).errors if f.gate in BLOCKS_LOCK]
+    if blocking:
+        raise ZooError(f"{len(blocking)} lineage error(s) must be fixed before the derived "
+                       f"numbers can be locked, e.g. {blocking[0].line()}",
+                       fix="run `mlsysim audit` and fix the errors it lists")
+    loaded = [record for group in zoo.groups()
+              for record in load_group(group.spec, zoo.data_root, zoo.catalog, []).values()]
+    numbers = {(f"{r.path}.{f}" if f else r.path): (v, r.provenance_for(f or "value"))
+               for r in loaded for f, v in r.numbers()}
+    state = current_state(loaded, numbers)
+    return write_lock(zoo.data_root, state), len(state)
+
+
+def reference_findings(problems: Iterable["Problem"]) -> list[Finding]:
+    """Gate 6 findings, one per stale reference, located at file:line."""
+    return [Finding(p.reference.location, "document-reference", p.problem, p.fix) for p in problems]
 
 
 def _quality_findings(zoo: Zoo, loaded: dict[str, dict], in_scope: list) -> list[Finding]:

@@ -12,16 +12,21 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-from ..lineage.audit import Finding, audit_zoo
+from ..appendix.tables import DECLARATION_FILE
+from ..errors import MlsysimError
+from ..lineage.audit import Finding, audit_zoo, reference_findings
+from ..lineage.references import check_texts
 from ..zoo.registry import Zoo
 from .pages import SiteModel
 from .render import render_docs, write_docs
 
 CONTENT_DIR = Path(__file__).with_name("content")
+#: Hand-written pages (guides), copied into the docs folder beside the generated ones.
+PAGES_DIR = CONTENT_DIR / "pages"
 
 
 class SiteBuildError(Exception):
@@ -39,6 +44,8 @@ class BuildSummary:
     statuses: dict[str, int]
     seconds: float
     out: Path
+    #: Lineage findings a --no-strict build went on despite (empty under --strict).
+    findings: list[Finding] = field(default_factory=list)
 
     def line(self) -> str:
         counts = ", ".join(f"{name} {count}" for name, count in self.statuses.items() if count)
@@ -47,29 +54,46 @@ class BuildSummary:
 
 
 def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = None,
-               strict: bool = True, progress: Callable[[str], None] = lambda step: None) -> BuildSummary:
-    """Build the Zoo site into ``out``. Raises SiteBuildError (``out`` untouched) on failure."""
+               strict: bool = True, progress: Callable[[str], None] = lambda step: None,
+               documents: Sequence[Path] = (), appendix: Path | None = None,
+               appendix_tables: Path = DECLARATION_FILE,
+               declaration: str | None = None) -> BuildSummary:
+    """Build the Zoo site into ``out``. Raises SiteBuildError (``out`` untouched) on failure.
+
+    Lineage gates 1-6 always run (gate 6 over ``documents`` and the site's own
+    pages); gate 7 runs when ``appendix`` names a folder of committed tables
+    (rendered from ``appendix_tables``; ``declaration`` is how the user named it).
+    Under ``strict`` any finding stops the build; otherwise findings are returned.
+    """
     started = time.perf_counter()
     zoo = zoo or Zoo()
     as_of = as_of or dt.date.today()
     out = Path(out).resolve()
 
-    progress("Running lineage gates")
-    report = audit_zoo(zoo, as_of=as_of)
-    if report.errors and strict:
-        raise SiteBuildError(f"{len(report.errors)} lineage error(s); the site was not built",
-                             report.errors)
+    progress("Running lineage gates 1-6")
+    report = audit_zoo(zoo, as_of=as_of, documents=documents)
+    findings = list(report.errors)
+    if appendix is not None:
+        progress("Checking the committed appendix tables (gate 7)")
+        findings += _appendix_findings(appendix, zoo, as_of, appendix_tables, declaration)
+    _stop_if(findings, strict, "the site was not built")
 
     progress("Rendering Markdown")
     model = SiteModel(zoo, as_of=as_of)
     files = render_docs(model)
+    files.update(hand_written_pages())
+    if report.references is not None:
+        pages = ((f"docs/{name}", text) for name, text in sorted(files.items()) if name.endswith(".md"))
+        page_findings = reference_findings(check_texts(pages, report.references))
+        _stop_if(page_findings, strict, "the site's pages name Zoo paths that do not resolve")
+        findings += page_findings
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-", dir=out.parent))
     try:
         docs = staging / "docs"
         shutil.copytree(CONTENT_DIR, staging, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("mkdocs.yml"))
+                        ignore=shutil.ignore_patterns("mkdocs.yml", "pages"))
         write_docs(files, docs)
         for folder in ("stylesheets", "javascripts"):
             shutil.move(str(staging / folder), str(docs / folder))
@@ -94,7 +118,34 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
 
     pages = sum(1 for name in files if name.endswith(".md"))
     statuses = {status.value: count for status, count in model.status_counts()}
-    return BuildSummary(pages, len(model.numbers), statuses, time.perf_counter() - started, out)
+    return BuildSummary(pages, len(model.numbers), statuses, time.perf_counter() - started, out,
+                        sorted(set(findings)))
+
+
+def hand_written_pages() -> dict[str, str]:
+    """The guides in ``content/pages``: docs-relative name -> text."""
+    return {str(page.relative_to(PAGES_DIR)): page.read_text(encoding="utf-8")
+            for page in sorted(PAGES_DIR.rglob("*.md"))}
+
+
+def _stop_if(findings: list[Finding], strict: bool, outcome: str) -> None:
+    if findings and strict:
+        gates = sorted({finding.gate for finding in findings})
+        raise SiteBuildError(f"{len(findings)} lineage error(s) (gates: {', '.join(gates)}); {outcome}",
+                             sorted(set(findings)))
+
+
+def _appendix_findings(directory: Path, zoo: Zoo, as_of: dt.date, tables: Path,
+                       declaration: str | None) -> list[Finding]:
+    from ..appendix.drift import GATE, appendix_drift
+
+    try:
+        findings, _diffs = appendix_drift(directory, zoo, as_of=as_of, tables_file=tables,
+                                          declaration=declaration)
+    except MlsysimError as exc:
+        return [Finding(str(tables), GATE, f"the appendix tables cannot be rendered: {exc}",
+                        "fix the table declaration (or the Zoo entries it names)")]
+    return findings
 
 
 def _mkdocs_build(config_file: Path, site_dir: Path, as_of: dt.date) -> None:
