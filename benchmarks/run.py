@@ -9,7 +9,9 @@
 - `mlsysim eval` in a fresh process (target: under 0.6 s), when the command exists;
 - Scenario.evaluate(): median per scenario over the Zoo's scenarios, and `mlsysim eval
   ChatbotServing` in a fresh process;
-- the site build (`mlsysim site build --strict`) in a fresh process.
+- the site build (`mlsysim site build --strict`) in a fresh process, and its steps in
+  process on a loaded Zoo: the render step alone (view model + Jinja2 templates for every
+  page), gate 6 over the rendered pages, and the appendix tables.
 """
 
 from __future__ import annotations
@@ -144,7 +146,28 @@ def bench_evaluate() -> None:
 
 
 def bench_site() -> None:
+    import datetime as dt
     import tempfile
+
+    from mlsysim.appendix import load_tables, render_tables
+    from mlsysim.lineage.audit import audit_zoo
+    from mlsysim.lineage.references import ReferenceIndex, check_texts
+    from mlsysim.site.pages import SiteModel
+    from mlsysim.site.render import render_docs
+    from mlsysim.zoo.registry import Zoo
+
+    zoo, as_of = Zoo(), dt.date(2026, 11, 22)
+    audit_zoo(zoo, as_of=as_of)  # warm-up: loads every group once
+    files = render_docs(SiteModel(zoo, as_of=as_of))
+    render = in_process(lambda: render_docs(SiteModel(zoo, as_of=as_of)), runs=5)
+    pages = [(name, text) for name, text in files.items() if name.endswith(".md")]
+    print(f"site render step alone ({len(files)} files): {render * 1e3:7.1f} ms median of 5")
+    loaded = {group.path: group.records() for group in zoo.groups()}
+    scan = in_process(lambda: check_texts(pages, ReferenceIndex.from_loaded(zoo, loaded)), runs=5)
+    print(f"gate 6 over the rendered pages:       {scan * 1e3:7.1f} ms median of 5")
+    tables = load_tables()
+    appendix = in_process(lambda: render_tables(tables, zoo, as_of=as_of), runs=5)
+    print(f"appendix tables ({len(tables)} tables):         {appendix * 1e3:7.1f} ms median of 5")
 
     command = shutil_which()
     with tempfile.TemporaryDirectory() as out:

@@ -275,3 +275,71 @@ def test_check_of_a_missing_folder_says_how_to_build_it(tmp_path):
     result = runner.invoke(appendix_app, ["check", str(tmp_path / "nowhere"), "--as-of", AS_OF])
     assert result.exit_code == 1
     assert "is not a folder" in result.output and "appendix build --out" in result.output
+
+
+# -- the .qmd check cell, run in a real Jupyter kernel --------------------------------
+
+def python_cells(exe: str, qmd: Path) -> list[str]:
+    """The Python code blocks of a .qmd, as pandoc reads them (```{python} fences)."""
+    import json
+
+    ast = json.loads(subprocess.run([exe, "-f", "markdown", "-t", "json", str(qmd)],
+                                    capture_output=True, text=True, check=True).stdout)
+    return [block["c"][1] for block in ast["blocks"]
+            if block["t"] == "CodeBlock" and "{python}" in block["c"][0][1]]
+
+
+def run_in_kernel(sources: list[str]):
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is a test dependency (.[test])")
+    nbclient = pytest.importorskip("nbclient", reason="nbclient is a test dependency (.[test])")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                                     allow_errors=True, resources={"metadata": {"path": "."}})
+    client.execute()
+    return [[o for o in cell.outputs if o.output_type == "error"] for cell in notebook.cells]
+
+
+def test_qmd_check_cells_run_in_a_jupyter_kernel(built):
+    exe = pandoc()
+    cells = []
+    for table in load_tables():
+        [cell] = python_cells(exe, built / f"{table.id}.qmd")
+        assert cell.startswith("#| label: check-") and "#| include: false" in cell
+        assert f'check_table("{table.id}", as_of="{AS_OF}", digest="' in cell
+        cells.append(cell)
+    assert run_in_kernel(cells) == [[] for _ in cells]
+
+
+def test_qmd_check_cell_stops_the_render_when_the_zoo_moved_on(zoo_data, tmp_path):
+    # Tables rendered from a Zoo whose H100 bandwidth differs from the installed one.
+    import datetime as dt
+
+    from mlsysim.appendix.render import render_tables
+
+    file = zoo_data / "Hardware" / "Cloud" / "H100.yaml"
+    file.write_text(file.read_text(encoding="utf-8").replace("bandwidth: 3.35 TB/s", "bandwidth: 3.9 TB/s"),
+                    encoding="utf-8")
+    qmd = tmp_path / "hardware-cloud.qmd"
+    tables = [t for t in load_tables() if t.id in ("hardware-cloud", "models-vision")]
+    files = render_tables(tables, Zoo(zoo_data), as_of=dt.date.fromisoformat(AS_OF))
+    qmd.write_text(files["hardware-cloud.qmd"], encoding="utf-8")
+    vision = tmp_path / "models-vision.qmd"
+    vision.write_text(files["models-vision.qmd"], encoding="utf-8")
+    exe = pandoc()
+    changed, unchanged = run_in_kernel(python_cells(exe, qmd) + python_cells(exe, vision))
+    assert unchanged == []  # the vision table does not show the H100: it still matches
+    [error] = changed
+    assert error.ename == "AppendixDriftError"
+    assert "appendix table 'hardware-cloud' (rendered as of 2026-11-22) no longer matches the " \
+        "installed mlsysim Zoo" in error.evalue
+    assert "mlsysim appendix check DIR --as-of 2026-11-22" in error.evalue
+
+
+def test_check_table_rejects_an_undeclared_table():
+    from mlsysim.appendix import AppendixDriftError, check_table
+
+    with pytest.raises(AppendixDriftError, match="'hardware-gpus' is no longer declared"):
+        check_table("hardware-gpus", as_of=AS_OF, digest="0" * 16)
+    with pytest.raises(AppendixError, match="as_of must be a date YYYY-MM-DD, got 'today'"):
+        check_table("hardware-cloud", as_of="today", digest="0" * 16)

@@ -59,7 +59,7 @@ def test_removed_provenance_fails_gate_1(package_copy):
     assert result.returncode == 1
     [line] = error_lines(result)
     assert line.startswith("Hardware.Cloud.H100: [missing-provenance]")
-    assert "memory.bandwidth" in line and "add 'provenance: <catalog id>'" in line
+    assert "release_year" in line and "add 'provenance: <catalog id>'" in line
 
 
 def test_unknown_catalog_id_fails_gate_3(package_copy):

@@ -29,8 +29,10 @@ def test_zoo_json_is_one_document():
 def test_show_resolves_short_names_and_prints_the_source():
     result = runner.invoke(app, ["show", "H100.memory.bandwidth"])
     assert result.exit_code == 0
-    assert "memory.bandwidth: 3.35 TB / s  [Unverified]" in result.output
-    assert "https://resources.nvidia.com" in result.output
+    assert "memory.bandwidth: 3.35 TB / s  [Verified]" in result.output
+    assert "https://github.com/ewyluda/macrogauge/" in result.output
+    unchecked = runner.invoke(app, ["show", "T4.memory.bandwidth"])
+    assert "memory.bandwidth: 320 GB / s  [Unverified]" in unchecked.output
 
 
 def test_show_json_carries_provenance():

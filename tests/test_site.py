@@ -36,7 +36,7 @@ def test_entry_page_shows_value_unit_badge_and_source(site):
 
 
 def test_unchecked_numbers_say_so(site):
-    html = page(site, "zoo/Hardware/Cloud/H100")
+    html = page(site, "zoo/Hardware/Cloud/T4")
     row = re.search(r'<span id="memory-bandwidth"></span>.*?</tr>', html, flags=re.S).group(0)
     assert "badge-unverified" in row and ">Unverified<" in row
 
@@ -81,7 +81,8 @@ def test_scalar_tables_have_one_anchor_per_row(site):
 
 def test_status_page_counts_and_lists_attention(site):
     html = page(site, "status")
-    assert "Unverified" in html and "Hardware.Cloud.H100.memory.bandwidth" in html
+    assert "Unverified" in html and "Hardware.Cloud.T4.memory.bandwidth" in html
+    assert "Hardware.Cloud.H100.memory.bandwidth" not in html  # verified: needs no attention
     assert "Infrastructure.Grids.Poland.carbon_intensity" in html  # an estimate
 
 
@@ -90,7 +91,7 @@ def test_zoo_json_export(site):
     h100 = next(e for e in data["entries"] if e["path"] == "Hardware.Cloud.H100")
     bandwidth = next(n for n in h100["numbers"] if n["path"].endswith("memory.bandwidth"))
     assert bandwidth == {"path": "Hardware.Cloud.H100.memory.bandwidth", "value": "3.35",
-                         "unit": "TB/s", "status": "Unverified", "source": "nvidia-h100-datasheet"}
+                         "unit": "TB/s", "status": "Verified", "source": "nvidia-h100-page-textcopy"}
     assert data["sources"]["amd-rocm-mi300-microarch"]["verified"] == "2026-11-22"
 
 
@@ -127,6 +128,7 @@ def test_lineage_failure_leaves_previous_site(zoo_data, tmp_path):
         build_site(out, zoo=Zoo(zoo_data), as_of=AS_OF)
     assert [f.line().split(":")[0] for f in info.value.findings] == ["Hardware.Cloud.H100"]
     assert info.value.findings[0].gate == "missing-provenance"
+    assert "release_year" in info.value.findings[0].problem
     assert tree_digest(out) == before
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
 

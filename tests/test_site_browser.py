@@ -93,9 +93,16 @@ def test_h100_page_shows_bandwidth_with_its_datasheet(page, base_url):
     page.goto(base_url + "/zoo/Hardware/Cloud/H100/")
     row = page.locator("tr", has=page.locator("#memory-bandwidth"))
     assert "3.35" in row.inner_text()
-    assert row.locator("a.badge").inner_text() == "Unverified"  # not yet checked: says so
+    badge = row.locator("a.badge")
+    assert badge.inner_text() == "Verified 2026-11-22"
+    assert "NVIDIA H100 product page" in badge.get_attribute("title")
     link = row.locator("a[href^='https://']").get_attribute("href")
-    assert link == "https://resources.nvidia.com/en-us-tensor-core/nvidia-h100-tensor-core-gpu-datasheet"
+    assert link.startswith("https://github.com/ewyluda/macrogauge/")
+    assert link.endswith("2026-10-nvidia-h100-specs.txt")
+    badge.click()
+    assert page.url.endswith("/sources/nvidia-h100-page-textcopy/")
+    page.click("article a:has-text('Hardware.Cloud.H100.memory.bandwidth')")
+    assert page.url.endswith("/zoo/Hardware/Cloud/H100/#memory-bandwidth")
     assert page.locator("img[src$='H100-roofline.svg']").count() == 1
     assert page.console_errors == []
 
@@ -111,7 +118,7 @@ def test_search_finds_h100(page, base_url):
     assert page.console_errors == []
 
 
-@pytest.mark.parametrize("path", ["/", "/status/", "/sources/", "/zoo/Hardware/",
+@pytest.mark.parametrize("path", ["/", "/status/", "/sources/", "/zoo/Hardware/", "/using-numbers/",
                                   "/zoo/Literature/Training/", "/zoo/Infrastructure/Grids/"])
 def test_pages_log_no_console_errors(page, base_url, path):
     response = page.goto(base_url + path)

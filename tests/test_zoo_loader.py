@@ -84,7 +84,7 @@ def test_resolve_full_number_paths():
     assert bandwidth.to("TB/s").magnitude == pytest.approx(3.35)
     value, provenance = zoo.number("Hardware.Cloud.H100.compute.peak.fp16.dense")
     assert value.to("TFLOP/s").magnitude == pytest.approx(989.5)
-    assert provenance.id == "nvidia-h100-datasheet"
+    assert provenance.id == "nvidia-h100-page-textcopy"
     with pytest.raises(UnknownNameError, match="has no field 'memory.bandwith'"):
         zoo.resolve("Hardware.Cloud.H100.memory.bandwith")
     with pytest.raises(UnknownNameError, match="is not a number"):

@@ -73,6 +73,10 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     progress("Running lineage gates 1-6")
     report = audit_zoo(zoo, as_of=as_of, documents=documents)
     findings = list(report.errors)
+    guides = hand_written_pages()
+    if report.references is not None:
+        findings += reference_findings(check_texts(
+            ((f"docs/{name}", text) for name, text in guides.items()), report.references))
     if appendix is not None:
         progress("Checking the committed appendix tables (gate 7)")
         findings += _appendix_findings(appendix, zoo, as_of, appendix_tables, declaration)
@@ -81,12 +85,13 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     progress("Rendering Markdown")
     model = SiteModel(zoo, as_of=as_of)
     files = render_docs(model)
-    files.update(hand_written_pages())
     if report.references is not None:
+        # Generated pages repeat the Zoo's prose (descriptions, notes), which may name paths.
         pages = ((f"docs/{name}", text) for name, text in sorted(files.items()) if name.endswith(".md"))
         page_findings = reference_findings(check_texts(pages, report.references))
         _stop_if(page_findings, strict, "the site's pages name Zoo paths that do not resolve")
         findings += page_findings
+    files.update(guides)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-", dir=out.parent))
