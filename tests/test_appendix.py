@@ -52,13 +52,15 @@ def test_h100_row_shows_dense_fp16_and_bandwidth_in_the_column_units(built):
     assert "| FP16 dense (TFLOP/s) |" in qmd and "| Bandwidth (TB/s) |" in qmd
     cells = [cell.strip() for cell in row_of(qmd, "NVIDIA H100 SXM5 80GB").split("|")[1:-1]]
     assert cells[1:6] == ["989.5", "1979", "80", "3.35", "700"]
-    # fp16 dense and bandwidth cite the unverified datasheet record, the rest the verified
-    # text copy of NVIDIA's product page: the row's status column shows both.
-    assert cells[6] == "U, V"
-    assert cells[7].startswith("[NVIDIA H100 Tensor Core GPU datasheet](https://resources.nvidia.com/")
+    # every column cites the verified text copy of NVIDIA's product page
+    assert cells[6] == "V"
+    t4 = [cell.strip() for cell in row_of(qmd, "NVIDIA T4").split("|")[1:-1]]
+    assert t4[6] == "U, V"  # the T4 product page is unchecked (U); another record is verified
+    assert cells[7].startswith("[NVIDIA H100 product page, specifications table…]"
+                               "(https://github.com/ewyluda/macrogauge/")
     tex = (built / "hardware-cloud.tex").read_text(encoding="utf-8")
     assert row_of(tex, "NVIDIA H100 SXM5 80GB").startswith(
-        "NVIDIA H100 SXM5 80GB & 989.5 & 1979 & 80 & 3.35 & 700 & U, V & \\href{https://resources")
+        "NVIDIA H100 SXM5 80GB & 989.5 & 1979 & 80 & 3.35 & 700 & V & \\href{https://github.com/ewyluda")
 
 
 def test_missing_fields_render_as_an_em_dash(built):

@@ -207,10 +207,10 @@ def test_notebook_cells_are_scanned_with_cell_and_line(index):
 def test_a_number_without_provenance_is_reported(zoo_data):
     edit(zoo_data / "Hardware" / "Cloud" / "H100.yaml", "provenance: nvidia-h100-datasheet\n", "")
     chapter = zoo_data.parent / "chapter.md"
-    chapter.write_text("Bandwidth: Hardware.Cloud.H100.memory.bandwidth\n", encoding="utf-8")
+    chapter.write_text("Launched: Hardware.Cloud.H100.release_year\n", encoding="utf-8")
     [finding] = gate(zoo_data, "document-reference", documents=[chapter])
     assert finding.path == f"{chapter}:1"
-    assert "resolves to Hardware.Cloud.H100.memory.bandwidth, a number without provenance" \
+    assert "resolves to Hardware.Cloud.H100.release_year, a number without provenance" \
         in finding.problem
 
 

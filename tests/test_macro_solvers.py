@@ -239,3 +239,16 @@ def test_component_mtbfs_combine_in_series():
     # All unexpected causes together fail more often than these four.
     total = reliability_data.Llama3_GpuHoursPerUnexpectedInterruption.m_as("hour")
     assert total < reliability.combined_mtbf(*parts)
+
+
+@pytest.mark.parametrize("quantity, shown", [
+    (Q(0.0005563, "MWh"), "556.3 Wh"),            # a microcontroller's year
+    (Q(0.25, "MWh"), "250 kWh"),
+    (Q(34096, "MWh"), "34,096 MWh"),               # a training fleet's run stays in MWh
+    (Q(0.0002044, "tCO2e"), "204.4 gCO2e"),
+    (Q(12527, "tCO2e"), "12,527 tCO2e"),
+])
+def test_energy_and_carbon_are_shown_in_a_readable_unit(quantity, shown):
+    from mlsysim.solvers.base import _fmt
+
+    assert _fmt(quantity) == shown

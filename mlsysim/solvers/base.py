@@ -73,8 +73,11 @@ def _fmt(value: Any) -> str:
     import pint
 
     if isinstance(value, pint.Quantity):
-        if f"{value.units:~}" in _COMPACTED and value.magnitude:
+        unit = f"{value.units:~}"
+        if unit in _COMPACTED and value.magnitude:
             value = value.to_compact()
+        elif unit in _LADDERS and value.magnitude:
+            value = _climb(value, _LADDERS[unit])
         return f"{_number(float(value.magnitude))} {value.units:~}".rstrip()
     if isinstance(value, float):
         return _number(value)
@@ -84,6 +87,19 @@ def _fmt(value: Any) -> str:
 #: Units shown with an SI prefix picked to fit (12.3 ms, 5.68 TB); others stay as chosen
 #: by the solver (MWh, tCO2e, hours).
 _COMPACTED = {"s", "B", "B / s", "W", "J", "FLOP", "FLOP / s"}
+
+
+#: Units whose small values read better one step down (a microcontroller's year is
+#: 0.56 kWh, not 0.0005563 MWh): the largest unit giving a magnitude of at least 1 is used.
+_LADDERS = {"MWh": ("MWh", "kWh", "Wh"), "tCO2e": ("tCO2e", "kgCO2e", "gCO2e")}
+
+
+def _climb(value: Any, ladder: tuple[str, ...]) -> Any:
+    for unit in ladder:
+        converted = value.to(unit)
+        if abs(converted.magnitude) >= 1:
+            return converted
+    return converted
 
 
 def _number(x: float) -> str:
