@@ -74,11 +74,10 @@ def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group
     try:
         groups = list(registry.groups())
         if namespace:
-            target = registry.resolve(namespace)
+            registry.resolve(namespace)  # an unknown name fails here, with close matches
             groups = [g for g in groups if g.path == namespace or g.path.startswith(namespace + ".")]
             if not groups:
                 _fail(f"{namespace!r} is not a namespace or group", output)
-            del target
     except MlsysimError as exc:
         _fail(str(exc), output)
     rows = []
@@ -119,7 +118,6 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
     """Show one entry or one number with its provenance."""
     from .errors import MlsysimError
     from .lineage.policy import FreshnessPolicy
-    from .lineage.status import status_of
     from .zoo.registry import default_zoo
 
     registry, policy, today = default_zoo(), FreshnessPolicy.load(), _as_of(as_of, output)

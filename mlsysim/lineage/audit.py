@@ -185,9 +185,7 @@ def _drift_findings(zoo: Zoo, in_scope: list, numbers: dict, *, complete: bool,
         return [Finding(str(zoo.data_root / LOCK_FILE), GATE, f"cannot be read: {exc}",
                         "run `mlsysim audit --lock-derived` to rewrite it")]
     state = current_state(in_scope, numbers)
-    return [Finding(d.path, GATE, d.problem, d.fix, d.severity)
-            for d in check_drift(state, lock, zoo.data_root, complete=complete,
-                                 failed_entries=failed_entries)]
+    return check_drift(state, lock, zoo.data_root, complete=complete, failed_entries=failed_entries)
 
 
 #: Gates whose errors mean the Zoo cannot be trusted to record derivations from.

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..engine import calibration
 from ..engine.engine import Engine, resolve_entry
-from ..errors import InputError, MlsysimError
+from ..errors import InputError
 from ..solvers import zoo_defaults
 from ..solvers import (CheckpointModel, DistributedModel, EconomicsModel, ReliabilityModel,
                        ServingModel, SustainabilityModel)

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import posixpath
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
