@@ -90,7 +90,10 @@ def test_navigate_from_home_to_a_verified_number_and_its_source(page, base_url):
 
 
 def test_h100_page_shows_bandwidth_with_its_datasheet(page, base_url):
-    page.goto(base_url + "/zoo/Hardware/Cloud/H100/")
+    page.goto(base_url + "/")
+    page.click("article a:has-text('Hardware')")
+    page.click("article a:text-is('NVIDIA H100 SXM5 80GB')")
+    assert page.url.endswith("/zoo/Hardware/Cloud/H100/")
     row = page.locator("tr", has=page.locator("#memory-bandwidth"))
     assert "3.35" in row.inner_text()
     badge = row.locator("a.badge")
