@@ -86,8 +86,9 @@ def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group
             counts = Counter(str(row[3]) for row in _number_rows(registry, record, today, policy))
             rows.append({"path": record.path, "name": record.name, "numbers": sum(counts.values()),
                          "verified": counts.get("Verified", 0), "status": dict(sorted(counts.items()))})
+    namespaces = _namespace_counts(rows)
     if output is Output.json:
-        typer.echo(json.dumps({"entries": rows}, indent=2))
+        typer.echo(json.dumps({"entries": rows, "namespaces": namespaces}, indent=2))
         return
     if output is Output.markdown:
         typer.echo("| path | name | numbers | verified |\n|---|---|---|---|")
@@ -97,18 +98,50 @@ def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Zoo: {namespace or 'all namespaces'}")
-    table.add_column("path", overflow="fold", no_wrap=True)
-    for column in ("name", "numbers", "verified", "statuses"):
-        table.add_column(column)
+    console = Console()
+    table = Table(title=f"Zoo: {namespace or 'all namespaces'}", expand=True)
+    table.add_column("path", overflow="fold", ratio=5)
+    table.add_column("name", overflow="fold", ratio=3)
+    table.add_column("numbers", justify="right", no_wrap=True)
+    table.add_column("verified", justify="right", no_wrap=True)
+    table.add_column("statuses", overflow="fold", ratio=3)
     for row in rows:
         statuses = ", ".join(f"{k} {v}" for k, v in row["status"].items())
         table.add_row(row["path"], row["name"], str(row["numbers"]), str(row["verified"]), statuses)
-    Console().print(table)
-    total = sum(r["numbers"] for r in rows)
-    verified = sum(r["verified"] for r in rows)
-    share = f"{verified / total:.0%}" if total else "n/a"
-    typer.echo(f"{len(rows)} entries, {total} numbers, {verified} verified ({share})")
+    console.print(table)
+    summary = Table(title="Per namespace")
+    for column in ("namespace", "entries", "numbers", "verified", "evidence-backed verified"):
+        summary.add_column(column, justify="left" if column == "namespace" else "right")
+    for name, n in namespaces.items():
+        summary.add_row(name, str(n["entries"]), str(n["numbers"]), str(n["verified"]),
+                        f"{n['verified']}/{n['evidence_backed']} ({_share(n['verified'], n['evidence_backed'])})")
+    console.print(summary)
+    total = sum(n["numbers"] for n in namespaces.values())
+    verified = sum(n["verified"] for n in namespaces.values())
+    backed = sum(n["evidence_backed"] for n in namespaces.values())
+    typer.echo(f"{len(rows)} entries, {total} numbers, {verified} verified ({_share(verified, total)} "
+               f"of all; {_share(verified, backed)} of the {backed} that cite a datasheet, paper "
+               "or report)")
+
+
+#: Statuses of numbers that cite evidence (a datasheet, paper or report), checked or not.
+EVIDENCE_STATUSES = ("Verified", "Stale", "Unverified")
+
+
+def _namespace_counts(rows: list[dict]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        n = counts.setdefault(row["path"].split(".")[0],
+                              {"entries": 0, "numbers": 0, "verified": 0, "evidence_backed": 0})
+        n["entries"] += 1
+        n["numbers"] += row["numbers"]
+        n["verified"] += row["verified"]
+        n["evidence_backed"] += sum(row["status"].get(s, 0) for s in EVIDENCE_STATUSES)
+    return counts
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "n/a"
 
 
 @app.command()

@@ -15,7 +15,24 @@ def test_zoo_lists_entries_with_verified_share():
     assert "Hardware.Cloud.MI300X" in result.output
     count = len(mlsysim.Hardware.Cloud)
     assert count >= 20
-    assert result.output.strip().splitlines()[-1].startswith(f"{count} entries,")
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"{count} entries,")
+    assert "that cite a datasheet, paper or report)" in last
+
+
+def test_zoo_counts_per_namespace_with_the_evidence_backed_share():
+    result = runner.invoke(app, ["zoo", "-o", "json", "--as-of", "2026-11-22"])
+    data = json.loads(result.stdout)
+    namespaces = data["namespaces"]
+    assert set(namespaces) == {"Hardware", "Models", "Systems", "Infrastructure", "Ops", "Scenarios",
+                               "ReferenceStats", "Literature"}
+    assert namespaces["Hardware"]["entries"] == sum(
+        1 for row in data["entries"] if row["path"].startswith("Hardware."))
+    for counts in namespaces.values():
+        assert counts["verified"] <= counts["evidence_backed"] <= counts["numbers"]
+    verified = sum(n["verified"] for n in namespaces.values())
+    backed = sum(n["evidence_backed"] for n in namespaces.values())
+    assert verified / backed >= 0.80  # the Zoo's target for evidence-backed numbers
 
 
 def test_zoo_json_is_one_document():
