@@ -226,7 +226,6 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
 
     from rich.console import Console
 
-    from .appendix.cli import declaration_argument
     from .appendix.tables import DECLARATION_FILE
     from .errors import MlsysimError
     from .site.build import SiteBuildError, build_site
@@ -248,8 +247,7 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
         with console.status("Building the Zoo site") as status:
             summary = build_site(Path(out), as_of=date, strict=strict,
                                  progress=lambda step: status.update(step), documents=documents,
-                                 appendix=committed, appendix_tables=declaration,
-                                 declaration=declaration_argument(declaration))
+                                 appendix=committed, appendix_tables=declaration)
     except SiteBuildError as exc:
         for finding in exc.findings:
             typer.echo(finding.line())

@@ -308,7 +308,8 @@ def test_qmd_check_cells_run_in_a_jupyter_kernel(built):
     for table in load_tables():
         [cell] = python_cells(exe, built / f"{table.id}.qmd")
         assert cell.startswith("#| label: check-") and "#| include: false" in cell
-        assert f'check_table("{table.id}", as_of="{AS_OF}", digest="' in cell
+        assert f'"id":"{table.id}"' in cell and f'as_of="{AS_OF}", digest="' in cell
+        assert "tables.yaml" not in cell  # the cell carries the declaration, not a file path
         cells.append(cell)
     assert run_in_kernel(cells) == [[] for _ in cells]
 
@@ -338,10 +339,25 @@ def test_qmd_check_cell_stops_the_render_when_the_zoo_moved_on(zoo_data, tmp_pat
     assert "mlsysim appendix check DIR --as-of 2026-11-22" in error.evalue
 
 
-def test_check_table_rejects_an_undeclared_table():
+def test_check_table_rejects_bad_arguments_and_unrenderable_tables():
     from mlsysim.appendix import AppendixDriftError, check_table
+    from mlsysim.appendix.render import table_json
 
-    with pytest.raises(AppendixDriftError, match="'hardware-gpus' is no longer declared"):
-        check_table("hardware-gpus", as_of=AS_OF, digest="0" * 16)
+    [table] = [t for t in load_tables() if t.id == "hardware-cloud"]
     with pytest.raises(AppendixError, match="as_of must be a date YYYY-MM-DD, got 'today'"):
-        check_table("hardware-cloud", as_of="today", digest="0" * 16)
+        check_table(table_json(table), as_of="today", digest="0" * 16)
+    with pytest.raises(AppendixError, match="the table declaration is not valid"):
+        check_table('{"id": "hardware-cloud"}', as_of=AS_OF, digest="0" * 16)
+    gone = table.model_copy(update={"rows": table.rows.model_copy(update={"group": "Hardware.Clouds"})})
+    with pytest.raises(AppendixDriftError, match="'hardware-cloud' can no longer be rendered"):
+        check_table(table_json(gone), as_of=AS_OF, digest="0" * 16)
+
+
+def test_check_does_not_depend_on_how_the_declaration_is_named(tmp_path, monkeypatch):
+    # Built with a relative --tables path, checked with the absolute one: no drift.
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(DECLARATION_FILE, tmp_path / "my-tables.yaml")
+    build(Path("committed"), "--tables", "my-tables.yaml")
+    result = runner.invoke(appendix_app, ["check", "committed", "--as-of", AS_OF,
+                                          "--tables", str(tmp_path / "my-tables.yaml")])
+    assert result.exit_code == 0, result.output

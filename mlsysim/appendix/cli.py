@@ -33,12 +33,6 @@ def _date(as_of: str | None) -> dt.date:
         _fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
 
 
-def declaration_argument(tables_file: Path) -> str | None:
-    """The declaration as the user named it, when it is not the shipped one (the .qmd check
-    cell needs it to re-render the same table)."""
-    return None if Path(tables_file).resolve() == DECLARATION_FILE.resolve() else str(tables_file)
-
-
 def _render(tables_file: Path, as_of: str | None) -> dict[str, str]:
     from ..errors import MlsysimError
     from ..zoo.registry import default_zoo
@@ -47,8 +41,7 @@ def _render(tables_file: Path, as_of: str | None) -> dict[str, str]:
 
     date = _date(as_of)
     try:
-        return render_tables(load_tables(tables_file), default_zoo(), as_of=date,
-                             declaration=declaration_argument(tables_file))
+        return render_tables(load_tables(tables_file), default_zoo(), as_of=date)
     except MlsysimError as exc:
         _fail(str(exc))
 
@@ -86,8 +79,7 @@ def check(directory: Path = typer.Argument(..., help="Folder holding the committ
               f"`mlsysim appendix build --out {directory}`")
     try:
         findings, drifts = appendix_drift(directory, default_zoo(), as_of=_date(as_of),
-                                          tables_file=tables,
-                                          declaration=declaration_argument(tables))
+                                          tables_file=tables)
     except MlsysimError as exc:
         _fail(str(exc))
     for drift in drifts:

@@ -58,8 +58,7 @@ def generated_files(directory: Path) -> list[Path]:
 
 
 def appendix_drift(directory: Path, zoo: "Zoo", *, as_of: dt.date,
-                   tables_file: Path = DECLARATION_FILE,
-                   declaration: str | None = None) -> tuple[list["Finding"], list[FileDrift]]:
+                   tables_file: Path = DECLARATION_FILE) -> tuple[list["Finding"], list[FileDrift]]:
     """(findings naming each drifted number, per-file unified diffs) for the tables in ``directory``.
 
     Raises AppendixError when the declaration itself is broken.
@@ -73,7 +72,7 @@ def appendix_drift(directory: Path, zoo: "Zoo", *, as_of: dt.date,
         return [Finding(str(directory), GATE, "the committed appendix folder does not exist",
                         f"build the tables with `mlsysim appendix build --out {directory}`, or fix "
                         "the folder given with --appendix or in [tool.mlsysim.site] appendix")], []
-    rendered = render_views(load_tables(tables_file), zoo, as_of=as_of, declaration=declaration)
+    rendered = render_views(load_tables(tables_file), zoo, as_of=as_of)
     findings: list[Finding] = []
     drifts: list[FileDrift] = []
     expected_names = set()
@@ -158,32 +157,37 @@ def _rows(text: str, fmt: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def check_table(table_id: str, *, as_of: str, digest: str,
-                tables: str | Path = DECLARATION_FILE) -> None:
-    """Raise AppendixDriftError unless the installed Zoo renders table ``table_id`` (as of
-    ``as_of``) exactly as the document that calls this was rendered.
+def check_table(table: str, *, as_of: str, digest: str) -> None:
+    """Raise AppendixDriftError unless the installed Zoo renders ``table`` (its declaration as
+    JSON) as of ``as_of`` exactly as the document that calls this was rendered.
 
     Every generated ``.qmd`` calls this from a hidden cell, so ``quarto render``
     stops on a table the installed mlsysim no longer backs, instead of printing it.
     """
+    from pydantic import ValidationError
+
+    from ..lineage.policy import FreshnessPolicy
     from ..zoo.registry import default_zoo
     from .render import build_view
+    from .tables import Table
 
     try:
         date = dt.date.fromisoformat(as_of)
     except ValueError:
         raise AppendixError(f"check_table: as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
-    declared = {table.id: table for table in load_tables(tables)}
-    if table_id not in declared:
-        raise AppendixDriftError(
-            f"appendix table {table_id!r} is no longer declared in {tables}; remove it from "
-            f"the book or declare it again (declared: {', '.join(sorted(declared))})")
-    from ..lineage.policy import FreshnessPolicy
-
-    view = build_view(declared[table_id], default_zoo(), as_of=date, policy=FreshnessPolicy.load())
+    try:
+        declared = Table.model_validate_json(table)
+    except ValidationError as exc:
+        raise AppendixError(f"check_table: the table declaration is not valid ({exc.error_count()} "
+                            "problem(s)); rebuild the table with `mlsysim appendix build`") from None
+    try:
+        view = build_view(declared, default_zoo(), as_of=date, policy=FreshnessPolicy.load())
+    except AppendixError as exc:
+        raise AppendixDriftError(f"appendix table {declared.id!r} can no longer be rendered from the "
+                                 f"installed mlsysim Zoo: {exc}") from None
     if view_digest(view) != digest:
         raise AppendixDriftError(
-            f"appendix table {table_id!r} (rendered as of {as_of}) no longer matches the "
+            f"appendix table {declared.id!r} (rendered as of {as_of}) no longer matches the "
             f"installed mlsysim Zoo: some number, status or source changed. Run "
             f"`mlsysim appendix check DIR --as-of {as_of}` to see which, then "
             "`mlsysim appendix build --out DIR` and commit the result")

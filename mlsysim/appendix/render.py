@@ -83,21 +83,18 @@ def build_view(table: Table, zoo: "Zoo", *, as_of: dt.date, policy: "FreshnessPo
 
 
 def render_views(tables: list[Table], zoo: "Zoo", *, as_of: dt.date,
-                 policy: "FreshnessPolicy | None" = None,
-                 declaration: str | None = None) -> list[tuple[TableView, dict[str, str]]]:
-    """Each declared table's view and its files (``<id>.qmd``, ``<id>.tex``) -> text.
-
-    ``declaration`` is the table file as the user named it, when it is not the
-    shipped one: the ``.qmd`` check cell passes it on.
-    """
+                 policy: "FreshnessPolicy | None" = None) -> list[tuple[TableView, dict[str, str]]]:
+    """Each declared table's view and its files (``<id>.qmd``, ``<id>.tex``) -> text."""
     from ..lineage.policy import FreshnessPolicy
 
     policy = policy or FreshnessPolicy.load()
     rendered = []
     for table in tables:
         view = build_view(table, zoo, as_of=as_of, policy=policy)
-        check = {"label": f"check-{table.id}", "table": table.id, "as_of": view.as_of,
-                 "digest": view_digest(view), "declaration": declaration}
+        # The check cell carries the table's own declaration, so it needs no file path
+        # (which would depend on where the build and the render run).
+        check = {"label": f"check-{table.id}", "table": repr(table_json(table)), "as_of": view.as_of,
+                 "digest": view_digest(view)}
         files = {}
         for fmt in FORMATS:
             template = _environment().get_template(f"appendix/table.{fmt}.j2")
@@ -107,13 +104,16 @@ def render_views(tables: list[Table], zoo: "Zoo", *, as_of: dt.date,
 
 
 def render_tables(tables: list[Table], zoo: "Zoo", *, as_of: dt.date,
-                  policy: "FreshnessPolicy | None" = None,
-                  declaration: str | None = None) -> dict[str, str]:
+                  policy: "FreshnessPolicy | None" = None) -> dict[str, str]:
     """File name (``<id>.qmd``, ``<id>.tex``) -> text, for every declared table."""
     return {name: text
-            for _view, files in render_views(tables, zoo, as_of=as_of, policy=policy,
-                                             declaration=declaration)
+            for _view, files in render_views(tables, zoo, as_of=as_of, policy=policy)
             for name, text in files.items()}
+
+
+def table_json(table: Table) -> str:
+    """One table's declaration as compact, key-sorted JSON (what the check cell carries)."""
+    return json.dumps(table.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
 def view_digest(view: TableView) -> str:

@@ -56,13 +56,12 @@ class BuildSummary:
 def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = None,
                strict: bool = True, progress: Callable[[str], None] = lambda step: None,
                documents: Sequence[Path] = (), appendix: Path | None = None,
-               appendix_tables: Path = DECLARATION_FILE,
-               declaration: str | None = None) -> BuildSummary:
+               appendix_tables: Path = DECLARATION_FILE) -> BuildSummary:
     """Build the Zoo site into ``out``. Raises SiteBuildError (``out`` untouched) on failure.
 
     Lineage gates 1-6 always run (gate 6 over ``documents`` and the site's own
     pages); gate 7 runs when ``appendix`` names a folder of committed tables
-    (rendered from ``appendix_tables``; ``declaration`` is how the user named it).
+    (rendered from the declaration ``appendix_tables``).
     Under ``strict`` any finding stops the build; otherwise findings are returned.
     """
     started = time.perf_counter()
@@ -79,7 +78,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
             ((f"docs/{name}", text) for name, text in guides.items()), report.references))
     if appendix is not None:
         progress("Checking the committed appendix tables (gate 7)")
-        findings += _appendix_findings(appendix, zoo, as_of, appendix_tables, declaration)
+        findings += _appendix_findings(appendix, zoo, as_of, appendix_tables)
     _stop_if(findings, strict, "the site was not built")
 
     progress("Rendering Markdown")
@@ -140,13 +139,11 @@ def _stop_if(findings: list[Finding], strict: bool, outcome: str) -> None:
                              sorted(set(findings)))
 
 
-def _appendix_findings(directory: Path, zoo: Zoo, as_of: dt.date, tables: Path,
-                       declaration: str | None) -> list[Finding]:
+def _appendix_findings(directory: Path, zoo: Zoo, as_of: dt.date, tables: Path) -> list[Finding]:
     from ..appendix.drift import GATE, appendix_drift
 
     try:
-        findings, _diffs = appendix_drift(directory, zoo, as_of=as_of, tables_file=tables,
-                                          declaration=declaration)
+        findings, _diffs = appendix_drift(directory, zoo, as_of=as_of, tables_file=tables)
     except MlsysimError as exc:
         return [Finding(str(tables), GATE, f"the appendix tables cannot be rendered: {exc}",
                         "fix the table declaration (or the Zoo entries it names)")]
