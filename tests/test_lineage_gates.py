@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import AS_OF
 from mlsysim.errors import ZooError
-from mlsysim.lineage.audit import audit_zoo, lock_derived
+from mlsysim.lineage.audit import audit_zoo, lock_derived, number_map
 from mlsysim.lineage.derived_lock import LOCK_FILE, current_state, fingerprint, read_lock
 from mlsysim.lineage.references import ReferenceIndex, check_texts, references_in
 from mlsysim.provenance import Provenance
@@ -121,8 +121,7 @@ def test_drift_flags_exactly_the_numbers_derived_from_a_changed_input(data):
     # Property: perturbing one input's fingerprint flags exactly the derived numbers naming it.
     zoo = Zoo()
     records = [r for g in zoo.groups() for r in g.records().values()]
-    numbers = {(f"{r.path}.{f}" if f else r.path): (v, r.provenance_for(f or "value"))
-               for r in records for f, v in r.numbers()}
+    numbers = number_map(records)
     state = current_state(records, numbers)
     inputs = sorted({source for entry in state.values() for source in entry["inputs"]})
     changed = data.draw(st.sampled_from(inputs))

@@ -125,12 +125,7 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
         failed_entries.update(exc.entry for exc in errors if exc.entry)
         if group.path in group_paths:
             findings.extend(_load_error_finding(exc) for exc in errors)
-    all_numbers = {
-        (f"{record.path}.{field}" if field else record.path): (value,
-                                                               record.provenance_for(field or "value"))
-        for records in loaded.values() for record in records.values()
-        for field, value in record.numbers()
-    }
+    all_numbers = number_map(record for records in loaded.values() for record in records.values())
     known_numbers = set(all_numbers)
 
     numbers = entries = 0
@@ -208,10 +203,15 @@ def lock_derived(zoo: Zoo) -> tuple[Path, int]:
                        fix="run `mlsysim audit` and fix the errors it lists")
     loaded = [record for group in zoo.groups()
               for record in load_group(group.spec, zoo.data_root, zoo.catalog, []).values()]
-    numbers = {(f"{r.path}.{f}" if f else r.path): (v, r.provenance_for(f or "value"))
-               for r in loaded for f, v in r.numbers()}
-    state = current_state(loaded, numbers)
+    state = current_state(loaded, number_map(loaded))
     return write_lock(zoo.data_root, state), len(state)
+
+
+def number_map(records: Iterable) -> dict[str, tuple]:
+    """Canonical number path -> (value, provenance) for every number of ``records``."""
+    return {(f"{record.path}.{field}" if field else record.path):
+            (value, record.provenance_for(field or "value"))
+            for record in records for field, value in record.numbers()}
 
 
 def reference_findings(problems: Iterable["Problem"]) -> list[Finding]:

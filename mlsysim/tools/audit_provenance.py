@@ -1,9 +1,9 @@
 """Audit the Zoo's provenance: ``python -m mlsysim.tools.audit_provenance --scope all --strict``.
 
 ``--scan PATH`` adds gate 6 over documents; ``--lock-derived`` records the derived
-numbers' inputs for gate 5 (after a person checked them). Prints one sorted line per finding (``path: [gate] problem — fix``), then a
-summary. Exit codes: 0 clean (or findings without --strict), 1 errors under
---strict, 2 bad arguments.
+numbers' inputs for gate 5 (after a person checked them). Prints one sorted line
+per finding (``path: [gate] problem — fix``), then a summary. Exit codes: 0 clean
+(or findings without --strict), 1 errors under --strict, 2 bad arguments.
 """
 
 from __future__ import annotations
