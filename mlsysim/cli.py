@@ -228,7 +228,7 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
 
     from .appendix.tables import DECLARATION_FILE
     from .errors import MlsysimError
-    from .site.build import SiteBuildError, build_site
+    from .site.build import OutFolderError, SiteBuildError, build_site
     from .site.config import SiteConfig, find_config, load_config
 
     console = Console(stderr=True)
@@ -245,13 +245,14 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
         typer.echo(f"Using [tool.mlsysim.site] from {settings.file}", err=True)
     try:
         with console.status("Building the Zoo site") as status:
-            summary = build_site(Path(out), as_of=date, strict=strict,
+            summary = build_site(out, as_of=date, strict=strict,
                                  progress=lambda step: status.update(step), documents=documents,
                                  appendix=committed, appendix_tables=declaration)
     except SiteBuildError as exc:
         for finding in exc.findings:
             typer.echo(finding.line())
-        typer.echo(f"error: {exc}; {out} was left as it was", err=True)
+        untouched = "" if isinstance(exc, OutFolderError) else f"; {out} was left as it was"
+        typer.echo(f"error: {exc}{untouched}", err=True)
         raise typer.Exit(1)
     for finding in summary.findings:
         typer.echo(f"warning: {finding.line()}")

@@ -6,6 +6,26 @@ never has to read a traceback from deep inside to know what went wrong.
 
 from __future__ import annotations
 
+import re
+
+#: How much of a bad input an error message echoes; longer inputs are cut with their length named.
+ECHO_LIMIT = 60
+
+#: The one pattern of catalog source ids (``nvidia-h100-datasheet``, ``mlperf-inference-v4.1``).
+#: Ids become file names on the site, so no slash, no leading dot, bounded length.
+SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
+#: The one pattern of entry keys, group and namespace names (``H100``, ``Llama3_70B``): ASCII
+#: Python identifiers, since they are attribute names in Python and page names on the site.
+ENTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with the full length named."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}… ({len(text)} characters)"
+
 
 class MlsysimError(Exception):
     """Base class of every error mlsysim raises on purpose."""

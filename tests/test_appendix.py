@@ -234,9 +234,12 @@ def test_a_column_unit_of_the_wrong_dimension_is_reported(tmp_path):
 
 def test_latex_escaping():
     assert tex_escape("R&D_x") == r"R\&D\_x"
-    assert tex_escape(r"50% $5 #1 {a} ~ ^ \ ") == (
-        r"50\% \$5 \#1 \{a\} \textasciitilde{} \textasciicircum{} \textbackslash{} ")
+    assert tex_escape(r"50% $5 #1 {a} ~ ^ \ x") == (
+        r"50\% \$5 \#1 \{a\} \textasciitilde{} \textasciicircum{} \textbackslash{} x")
     assert md_escape("a|b_c [d]") == r"a\|b\_c \[d\]"
+    # A newline in registry text would end a table row: cells are one line.
+    assert tex_escape("two\nlines\r\n") == "two lines"
+    assert md_escape("a\n| b <i>&amp;") == r"a \| b \<i\>\&amp;"
 
 
 def test_number_formatting_rule():

@@ -10,7 +10,8 @@ import pytest
 from mlsysim.hardware import HardwareNode
 
 from conftest import AS_OF
-from mlsysim.site.build import SiteBuildError, build_site
+from mlsysim.site import build as site_build
+from mlsysim.site.build import SITE_MARKER, SITE_MARKER_TEXT, SiteBuildError, build_site
 from mlsysim.zoo.registry import Zoo
 
 
@@ -117,6 +118,7 @@ def test_two_builds_are_byte_identical(site, tmp_path):
 def _previous_site(out: Path) -> dict[str, str]:
     out.mkdir(parents=True)
     (out / "index.html").write_text("the previous good site")
+    (out / SITE_MARKER).write_text(SITE_MARKER_TEXT)
     return tree_digest(out)
 
 
@@ -142,13 +144,12 @@ def test_expired_verification_fails_the_build(tmp_path):
     assert not (tmp_path / "site").exists()
 
 
-def test_broken_link_fails_strict_mkdocs_and_leaves_previous_site(zoo_data, tmp_path):
+def test_broken_link_fails_strict_mkdocs_and_leaves_previous_site(monkeypatch, tmp_path):
+    # Registry text is escaped (it cannot make links), so the broken link sits in a guide page.
     out = tmp_path / "site"
     before = _previous_site(out)
-    file = zoo_data / "Hardware" / "Cloud" / "H100.yaml"
-    text = file.read_text().replace("description: Hopper-generation",
-                                    "description: See [the missing page](nowhere.md). Hopper-generation")
-    file.write_text(text)
+    monkeypatch.setattr(site_build, "hand_written_pages",
+                        lambda: {"broken.md": "# Broken\n\nSee [the missing page](nowhere.md).\n"})
     with pytest.raises(SiteBuildError, match="nowhere.md"):
-        build_site(out, zoo=Zoo(zoo_data), as_of=AS_OF)
+        build_site(out, as_of=AS_OF)
     assert tree_digest(out) == before

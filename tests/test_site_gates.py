@@ -12,7 +12,7 @@ import pytest
 from conftest import AS_OF
 from mlsysim.appendix.render import render_tables
 from mlsysim.appendix.tables import load_tables
-from mlsysim.site.build import SiteBuildError, build_site
+from mlsysim.site.build import SITE_MARKER, SITE_MARKER_TEXT, SiteBuildError, build_site
 from mlsysim.site.config import SiteConfigError, find_config, load_config
 from mlsysim.zoo.registry import Zoo
 
@@ -28,6 +28,7 @@ def previous_site(tmp_path) -> Path:
     (out / "zoo").mkdir(parents=True)
     (out / "index.html").write_text("the previous good site", encoding="utf-8")
     (out / "zoo" / "page.html").write_text("a page of it", encoding="utf-8")
+    (out / SITE_MARKER).write_text(SITE_MARKER_TEXT, encoding="utf-8")
     return out
 
 
@@ -187,6 +188,7 @@ def test_site_build_command_uses_the_projects_config(tmp_path):
                                                   encoding="utf-8")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "index.html").write_text("previous", encoding="utf-8")
+    (tmp_path / "out" / SITE_MARKER).write_text(SITE_MARKER_TEXT, encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "mlsysim", "site", "build", "--out", "out",
                              "--as-of", AS_OF.isoformat()],
                             capture_output=True, text=True, cwd=tmp_path,

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import escaping
 from .tables import AppendixError, Table, table_entries
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ def build_view(table: Table, zoo: "Zoo", *, as_of: dt.date, policy: "FreshnessPo
                 continue
             cells.append(format_number(_convert(table, path, value, column.unit)))
             status = status_of(provenance, path, as_of=as_of, policy=policy)
-            source = Source(shorten_ref(provenance.ref), provenance.url) if provenance else None
+            source = (Source(shorten_ref(provenance.ref), escaping.safe_url(provenance.url))
+                      if provenance else None)
             if status not in statuses:
                 statuses.append(status)
             if source is not None and source not in sources:
@@ -189,34 +191,10 @@ def shorten_ref(ref: str) -> str:
     return cut.rstrip(" ,;:.'\"") + "…"
 
 
-# -- escaping (Jinja filters) ------------------------------------------------
+# -- escaping (Jinja filters): the one set in mlsysim.escaping ----------------
 
-_TEX_SPECIAL = {
-    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-}
-_TEX_RE = re.compile("|".join(re.escape(char) for char in _TEX_SPECIAL))
-_MD_RE = re.compile(r"([\\`*_\[\]<>|$@~^#])")
-
-
-def tex_escape(text: Any) -> str:
-    """Text safe in LaTeX: & % $ # _ { } ~ ^ and backslash escaped."""
-    return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], str(text))
-
-
-def tex_url(url: str) -> str:
-    """A URL for the first argument of ``\\href`` (hyperref needs % and # escaped)."""
-    return re.sub(r"([%#\\])", r"\\\1", url)
-
-
-def md_escape(text: Any) -> str:
-    """Text safe in a pipe-table cell or link text (Markdown punctuation backslash-escaped)."""
-    return _MD_RE.sub(r"\\\1", str(text))
-
-
-def md_url(url: str) -> str:
-    """A URL for a Markdown link target: spaces and parentheses percent-encoded."""
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+tex_escape = escaping.tex
+md_escape = escaping.pandoc_inline
 
 
 @functools.lru_cache(maxsize=1)
@@ -225,5 +203,6 @@ def _environment():
 
     env = Environment(loader=PackageLoader("mlsysim", "templates"), autoescape=False,
                       keep_trailing_newline=True, undefined=StrictUndefined)
-    env.filters.update(tex=tex_escape, texurl=tex_url, md=md_escape, mdurl=md_url)
+    env.filters.update(tex=escaping.tex, texurl=escaping.tex_url, md=escaping.pandoc_inline,
+                       mdurl=escaping.pandoc_url)
     return env

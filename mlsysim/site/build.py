@@ -3,11 +3,20 @@
 The new site is built in a staging folder beside the output and moved into
 place only when every step passed, so a failed build never leaves a
 half-written site where a good one was.
+
+The build writes, replaces and deletes only folders it made itself: ``--out``
+must be a new or empty folder, or a previous mlsysim site (it holds the
+marker file ``.mlsysim-site``). The swap is two renames (old site aside to
+``.<out>-previous``, new site in); a build killed between them leaves the old
+site aside, and the next build puts it back before it starts. Staging folders
+of killed builds are removed by the next build to the same place.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import html
 import os
 import shutil
 import tempfile
@@ -18,6 +27,7 @@ from typing import Callable, Sequence
 
 from ..appendix.tables import DECLARATION_FILE
 from ..errors import MlsysimError
+from ..escaping import UnsafeText
 from ..lineage.audit import Finding, audit_zoo, reference_findings
 from ..lineage.references import check_texts
 from ..zoo.registry import Zoo
@@ -25,6 +35,14 @@ from .pages import SiteModel
 from .render import render_docs, write_docs
 
 CONTENT_DIR = Path(__file__).with_name("content")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+#: Written at the top of every site this tool builds; only such a folder may be replaced.
+SITE_MARKER = ".mlsysim-site"
+SITE_MARKER_TEXT = ("This folder was written by `mlsysim site build`. The next build replaces it "
+                    "whole: keep nothing else here.\n")
+#: Written into a staging folder with the building process's id, so a later build can tell
+#: the staging folder of a killed build (removed) from one in use (left alone).
+STAGING_MARKER = ".mlsysim-staging"
 #: Hand-written pages (guides), copied into the docs folder beside the generated ones.
 PAGES_DIR = CONTENT_DIR / "pages"
 
@@ -35,6 +53,10 @@ class SiteBuildError(Exception):
     def __init__(self, message: str, findings: list[Finding] | None = None):
         super().__init__(message)
         self.findings = findings or []
+
+
+class OutFolderError(SiteBuildError):
+    """``--out`` names a place the build may not write to; nothing was touched."""
 
 
 @dataclass
@@ -65,9 +87,13 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     Under ``strict`` any finding stops the build; otherwise findings are returned.
     """
     started = time.perf_counter()
+    out = check_out_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    previous = out.with_name(f".{out.name}-previous")
+    _recover(out, previous)
+    _remove_stale_staging(out)
     zoo = zoo or Zoo()
     as_of = as_of or dt.date.today()
-    out = Path(out).resolve()
 
     progress("Running lineage gates 1-6")
     report = audit_zoo(zoo, as_of=as_of, documents=documents)
@@ -82,23 +108,31 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     _stop_if(findings, strict, "the site was not built")
 
     progress("Rendering Markdown")
-    model = SiteModel(zoo, as_of=as_of)
-    files = render_docs(model)
+    try:
+        model = SiteModel(zoo, as_of=as_of)
+        files = render_docs(model)
+    except UnsafeText as exc:
+        raise SiteBuildError(f"the site was not built: {exc}") from None
     if report.references is not None:
-        # Generated pages repeat the Zoo's prose (descriptions, notes), which may name paths.
-        pages = ((f"docs/{name}", text) for name, text in sorted(files.items()) if name.endswith(".md"))
+        # Generated pages repeat the Zoo's prose (descriptions, notes), which may name paths;
+        # that prose is escaped with character references, read here as the reader sees it.
+        pages = ((f"docs/{name}", html.unescape(text)) for name, text in sorted(files.items())
+                 if name.endswith(".md"))
         page_findings = reference_findings(check_texts(pages, report.references))
         _stop_if(page_findings, strict, "the site's pages name Zoo paths that do not resolve")
         findings += page_findings
     files.update(guides)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-", dir=out.parent))
+    (staging / STAGING_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
     try:
         docs = staging / "docs"
         shutil.copytree(CONTENT_DIR, staging, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("mkdocs.yml", "pages"))
-        write_docs(files, docs)
+        try:
+            write_docs(files, docs)
+        except UnsafeText as exc:
+            raise SiteBuildError(f"the site was not built: {exc}") from None
         for folder in ("stylesheets", "javascripts"):
             shutil.move(str(staging / folder), str(docs / folder))
         shutil.copy(CONTENT_DIR / "mkdocs.yml", staging / "mkdocs.yml")
@@ -108,10 +142,10 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
 
         progress("Checking the built site")
         _post_checks(staging / "site", files)
+        (staging / "site" / SITE_MARKER).write_text(SITE_MARKER_TEXT, encoding="utf-8")
 
-        previous = out.with_name(f".{out.name}-previous")
-        if previous.exists():
-            shutil.rmtree(previous)
+        # Re-checked now: the build took seconds, and the folder may have changed meanwhile.
+        check_out_folder(out)
         if out.exists():
             out.rename(previous)
         (staging / "site").rename(out)
@@ -124,6 +158,89 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     statuses = {status.value: count for status, count in model.status_counts()}
     return BuildSummary(pages, len(model.numbers), statuses, time.perf_counter() - started, out,
                         sorted(set(findings)))
+
+
+def check_out_folder(out: Path | str) -> Path:
+    """The absolute output folder, if the build may write there; SiteBuildError says why not.
+
+    Allowed: a folder that does not exist yet, an empty folder, or a previous mlsysim site
+    (it holds ``.mlsysim-site``). Refused: an empty path, ``/``, a symbolic link, a file,
+    the folder you are in or one above it, anything inside the mlsysim package (or holding
+    it), and any other folder with files in it, since the build replaces the folder whole.
+    """
+    text = str(out)
+    if not text.strip():
+        raise OutFolderError("--out is empty; give the folder to build the site in, "
+                             "e.g. --out build/site")
+    given = Path(os.path.abspath(os.path.expanduser(text)))
+    if given.is_symlink():
+        raise OutFolderError(f"--out {text} is a symbolic link (to {os.readlink(given)}); "
+                             "give a real folder: the build never writes through a link")
+    path = given.parent.resolve() / given.name if given.name else given.resolve()
+    if path == Path(path.anchor):
+        raise OutFolderError(f"--out {text} is the root folder; give a folder of its own, "
+                             "e.g. --out build/site")
+    if path.exists() and not path.is_dir():
+        raise OutFolderError(f"--out {text} is a file, not a folder; give a folder name "
+                             "that is free, e.g. --out build/site")
+    here = Path.cwd().resolve()
+    if path == here or path in here.parents:
+        raise OutFolderError(f"--out {text} is the folder you are in (or holds it), and the "
+                             "build replaces its output folder whole; give a subfolder that "
+                             "is free, e.g. --out build/site")
+    if path == PACKAGE_DIR or PACKAGE_DIR in path.parents or path in PACKAGE_DIR.parents:
+        raise OutFolderError(f"--out {text} is inside the mlsysim package at {PACKAGE_DIR} "
+                             "(or holds it); give a folder outside it, e.g. --out build/site")
+    if path.is_dir() and not is_site(path) and any(path.iterdir()):
+        raise OutFolderError(f"--out {text} already holds files that are not an mlsysim site "
+                             f"(no {SITE_MARKER} marker), and the build replaces its output "
+                             "folder whole; give a new or empty folder, e.g. --out build/site")
+    return path
+
+
+def is_site(folder: Path) -> bool:
+    """Whether ``folder`` is a site this tool built (a real folder with the marker file)."""
+    marker = folder / SITE_MARKER
+    return (folder.is_dir() and not folder.is_symlink() and marker.is_file()
+            and not marker.is_symlink())
+
+
+def _recover(out: Path, previous: Path) -> None:
+    """Finish the swap of a build killed between its two renames."""
+    if previous.is_symlink() or not is_site(previous):
+        if previous.exists() or previous.is_symlink():
+            raise SiteBuildError(f"{previous} exists and is not an mlsysim site; the build "
+                                 "keeps the previous site under that name while it swaps: "
+                                 "move it away")
+        return
+    if out.exists():
+        shutil.rmtree(previous)
+    else:
+        previous.rename(out)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove staging folders of killed builds to ``out`` (their process is gone)."""
+    for folder in out.parent.glob(f".{glob.escape(out.name)}-staging-*"):
+        marker = folder / STAGING_MARKER
+        if folder.is_symlink() or not marker.is_file() or marker.is_symlink():
+            continue
+        try:
+            pid = int(marker.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if not _process_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def hand_written_pages() -> dict[str, str]:

@@ -16,6 +16,8 @@ from typing import Any
 
 import pint
 
+from ..errors import SOURCE_ID
+from ..escaping import UnsafeText, safe_url
 from ..lineage.policy import FreshnessPolicy
 from ..lineage.status import Status, status_of
 from ..provenance import Provenance
@@ -79,7 +81,12 @@ class Number:
 
 
 def _source_key(record: Provenance) -> str:
+    """The page name of a record: its catalog id (validated at load time; checked again here,
+    since it becomes a file name) or a hash of an inline record."""
     if record.id:
+        if not SOURCE_ID.fullmatch(record.id):
+            raise UnsafeText(f"source id {record.id[:60]!r} cannot name a page: ids match "
+                             f"{SOURCE_ID.pattern}")
         return record.id
     digest = hashlib.sha1(record.model_dump_json().encode()).hexdigest()[:10]
     return f"inline-{digest}"
@@ -156,7 +163,7 @@ class SiteModel:
         return {
             "text": text,
             "css": number.status.css_class,
-            "title": f"{number.status.value}: {record.kind.value}: {record.ref}{when}".replace('"', "'"),
+            "title": f"{number.status.value}: {record.kind.value}: {record.ref}{when}",
             "href": relative(from_page, number.source.page),
         }
 
@@ -169,5 +176,5 @@ class SiteModel:
         return {
             "anchor": number.anchor, "field": number.field, "path": number.path,
             "value": number.value, "unit": number.unit, "badge": self.badge(number, from_page),
-            "url": record.url or "", "ref": record.ref, "inputs": inputs,
+            "url": safe_url(record.url) or "", "ref": record.ref, "inputs": inputs,
         }

@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from .. import escaping
 from ..lineage.status import Status, status_of
 from .charts import has_roofline, roofline_context
 from .pages import SECTION_TITLES, SiteModel, format_value, relative
@@ -16,14 +17,26 @@ ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
 
 
 def environment() -> Environment:
-    return Environment(loader=PackageLoader("mlsysim", "templates"), autoescape=False,
-                       keep_trailing_newline=True, undefined=StrictUndefined,
-                       trim_blocks=False, lstrip_blocks=False)
+    """Templates of Markdown pages: every ``{{ value }}`` is shown literally (escaped for
+    Markdown and HTML) unless a filter says what it is: ``block`` (prose paragraphs),
+    ``href`` (a link target), ``code`` (a Zoo path in a code span) or ``attr`` (a tooltip)."""
+    env = Environment(loader=PackageLoader("mlsysim", "templates"), autoescape=True,
+                      finalize=escaping.markdown_inline, keep_trailing_newline=True,
+                      undefined=StrictUndefined)
+    env.filters.update(block=escaping.markdown_block, href=escaping.href, code=escaping.code,
+                       attr=escaping.html_attribute)
+    return env
+
+
+def svg_environment() -> Environment:
+    """Templates of SVG charts: XML-escaped values."""
+    return Environment(loader=PackageLoader("mlsysim", "templates"), autoescape=True,
+                       keep_trailing_newline=True, undefined=StrictUndefined)
 
 
 def render_docs(model: SiteModel) -> dict[str, str]:
     """Every generated file under the docs folder: relative path -> text."""
-    env = environment()
+    env, svg = environment(), svg_environment()
     files: dict[str, str] = {}
     files["index.md"] = env.get_template("site/home.md.j2").render(**_home(model))
     files["status.md"] = env.get_template("site/status.md.j2").render(**_status(model))
@@ -42,7 +55,7 @@ def render_docs(model: SiteModel) -> dict[str, str]:
             context = _entry(model, entry)
             if group.spec.schema.endswith(":HardwareNode") and has_roofline(entry["record"]):
                 chart = entry["page"][:-3] + "-roofline.svg"
-                files[chart] = env.get_template("site/roofline.svg.j2").render(
+                files[chart] = svg.get_template("site/roofline.svg.j2").render(
                     **roofline_context(entry["record"]))
                 context["chart"] = relative(entry["page"], chart)
             files[entry["page"]] = env.get_template("site/entry.md.j2").render(**context)
@@ -55,8 +68,12 @@ def render_docs(model: SiteModel) -> dict[str, str]:
 
 
 def write_docs(files: dict[str, str], docs_dir: Path) -> None:
+    """Write each file under ``docs_dir``; a name that would leave it raises UnsafeText."""
+    root = docs_dir.resolve()
     for relative_path, text in sorted(files.items()):
-        target = docs_dir / relative_path
+        target = (docs_dir / relative_path).resolve()
+        if Path(relative_path).is_absolute() or not target.is_relative_to(root):
+            raise escaping.UnsafeText(f"refusing to write {relative_path!r}: it is outside the docs folder")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
 
@@ -164,7 +181,7 @@ def _source(model: SiteModel, source) -> dict[str, Any]:
         inputs.append({"path": path, "href": relative(page, target.link) if target else ""})
     return {
         "ref": record.ref, "kind": record.kind.value, "status": status.value, "css": status.css_class,
-        "url": record.url or "", "verified": record.verified.isoformat() if record.verified else "not yet",
+        "url": escaping.safe_url(record.url) or "", "verified": record.verified.isoformat() if record.verified else "not yet",
         "id": record.id or "", "notes": record.notes or "", "inputs": inputs,
         "citing": [{"path": n.path, "href": relative(page, n.link), "value": n.value, "unit": n.unit}
                    for n in sorted(source.citing, key=lambda n: n.path)],
