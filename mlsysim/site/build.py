@@ -175,7 +175,8 @@ def check_out_folder(out: Path | str) -> Path:
     given = Path(os.path.abspath(os.path.expanduser(text)))
     if given.is_symlink():
         raise OutFolderError(f"--out {text} is a symbolic link (to {os.readlink(given)}); "
-                             "give a real folder: the build never writes through a link")
+                             "the build never writes through a link; give a real folder, "
+                             "e.g. --out build/site")
     path = given.parent.resolve() / given.name if given.name else given.resolve()
     if path == Path(path.anchor):
         raise OutFolderError(f"--out {text} is the root folder; give a folder of its own, "
