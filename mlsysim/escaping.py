@@ -18,6 +18,8 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 
+from .errors import MlsysimError
+
 #: Characters that mean something to Python-Markdown or its extensions (emphasis, code,
 #: links, raw HTML, entities, tables, attr_list braces, headings, admonitions) when they
 #: appear inside a line. They become numeric character references, which both
@@ -37,7 +39,7 @@ _CODE_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 WEB_SCHEMES = ("http", "https")
 
 
-class UnsafeText(ValueError):
+class UnsafeText(MlsysimError, ValueError):
     """Registry text that cannot be placed where a template asked (a link, a code span)."""
 
 

@@ -47,7 +47,7 @@ STAGING_MARKER = ".mlsysim-staging"
 PAGES_DIR = CONTENT_DIR / "pages"
 
 
-class SiteBuildError(Exception):
+class SiteBuildError(MlsysimError):
     """The build stopped; ``findings`` say why (lineage) or ``args[0]`` does (MkDocs)."""
 
     def __init__(self, message: str, findings: list[Finding] | None = None):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..engine import calibration
 from ..engine.engine import Engine
+from ..errors import MlsysimError
 from ..solvers.serving import ServingModel
 from ..units import Quantity
 from .measurements import Measurement
@@ -30,7 +31,7 @@ def workload_class(m: Measurement, entry) -> str:
     return "batch_inference"
 
 
-class NotComparable(Exception):
+class NotComparable(MlsysimError):
     """The measurement lacks what the model needs; the message says what."""
 
 
