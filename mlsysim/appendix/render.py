@@ -1,7 +1,7 @@
 """Render the declared tables from the Zoo into Quarto Markdown (``.qmd``) and LaTeX (``.tex``).
 
 Python does the numbers (unit conversion, formatting, status letters);
-the Jinja2 templates in ``mlsysim/templates/appendix/`` only lay them out.
+the Jinja2 templates in ``templates/appendix/`` (the package ``mlsysim.templates``) only lay them out.
 The same Zoo, declaration and as-of date always give byte-identical files.
 """
 
@@ -201,7 +201,7 @@ md_escape = escaping.pandoc_inline
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    env = Environment(loader=PackageLoader("mlsysim", "templates"), autoescape=False,
+    env = Environment(loader=PackageLoader("mlsysim.templates", ""), autoescape=False,
                       keep_trailing_newline=True, undefined=StrictUndefined)
     env.filters.update(tex=escaping.tex, texurl=escaping.tex_url, md=escaping.pandoc_inline,
                        mdurl=escaping.pandoc_url)

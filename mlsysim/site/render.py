@@ -20,7 +20,7 @@ def environment() -> Environment:
     """Templates of Markdown pages: every ``{{ value }}`` is shown literally (escaped for
     Markdown and HTML) unless a filter says what it is: ``block`` (prose paragraphs),
     ``href`` (a link target), ``code`` (a Zoo path in a code span) or ``attr`` (a tooltip)."""
-    env = Environment(loader=PackageLoader("mlsysim", "templates"), autoescape=True,
+    env = Environment(loader=PackageLoader("mlsysim.templates", ""), autoescape=True,
                       finalize=escaping.markdown_inline, keep_trailing_newline=True,
                       undefined=StrictUndefined)
     env.filters.update(block=escaping.markdown_block, href=escaping.href, code=escaping.code,
@@ -30,7 +30,7 @@ def environment() -> Environment:
 
 def svg_environment() -> Environment:
     """Templates of SVG charts: XML-escaped values."""
-    return Environment(loader=PackageLoader("mlsysim", "templates"), autoescape=True,
+    return Environment(loader=PackageLoader("mlsysim.templates", ""), autoescape=True,
                        keep_trailing_newline=True, undefined=StrictUndefined)
 
 
