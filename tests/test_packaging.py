@@ -3,6 +3,7 @@ the Zoo data and the site assets; installed into a fresh environment, it builds 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -52,24 +53,25 @@ def test_the_wheel_holds_every_template_and_data_file(wheel):
 
 
 def test_the_installed_wheel_builds_a_site(wheel, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     fresh = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=120, env=env)
     python = fresh / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-                   check=True, timeout=300)
+                   check=True, timeout=300, env=env)
     # The dependencies come from the test environment (the fresh one holds only mlsysim);
     # a path line in a .pth file does not run that environment's editable-install hook.
     fresh_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+                                capture_output=True, text=True, check=True, env=env).stdout.strip()
     Path(fresh_site, "test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     work = tmp_path / "elsewhere"
     work.mkdir()
     result = subprocess.run([str(python), "-c", "import mlsysim; print(mlsysim.__file__)"],
-                            capture_output=True, text=True, cwd=work, check=True)
+                            capture_output=True, text=True, cwd=work, check=True, env=env)
     assert result.stdout.startswith(fresh_site), result.stdout
     result = subprocess.run([str(python), "-m", "mlsysim", "site", "build", "--out", "site",
                              "--as-of", AS_OF.isoformat(), "--no-config"],
-                            capture_output=True, text=True, cwd=work, timeout=600)
+                            capture_output=True, text=True, cwd=work, timeout=600, env=env)
     assert result.returncode == 0, result.stderr
     assert (work / "site" / "zoo" / "Hardware" / "Cloud" / "H100" / "index.html").is_file()
     assert "Built " in result.stdout
