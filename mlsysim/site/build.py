@@ -43,8 +43,15 @@ SITE_MARKER_TEXT = ("This folder was written by `mlsysim site build`. The next b
 #: Written into a staging folder with the building process's id, so a later build can tell
 #: the staging folder of a killed build (removed) from one in use (left alone).
 STAGING_MARKER = ".mlsysim-staging"
-#: Hand-written pages (guides), copied into the docs folder beside the generated ones.
+#: The Zoo's own help page(s), copied into the docs folder beside the generated ones.
 PAGES_DIR = CONTENT_DIR / "pages"
+#: The Zoo site's MkDocs configuration, used when a project names none of its own.
+DEFAULT_MKDOCS = CONTENT_DIR / "mkdocs.yml"
+#: Stylesheets and scripts every Zoo site needs (badges, sortable tables): copied into the
+#: docs folder and added to any project's MkDocs configuration that does not list them.
+ASSET_FOLDERS = ("stylesheets", "javascripts")
+EXTRA_CSS = ("stylesheets/badges.css",)
+EXTRA_JAVASCRIPT = ("javascripts/tablesort.js",)
 
 
 class SiteBuildError(MlsysimError):
@@ -78,13 +85,20 @@ class BuildSummary:
 def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = None,
                strict: bool = True, progress: Callable[[str], None] = lambda step: None,
                documents: Sequence[Path] = (), appendix: Path | None = None,
-               appendix_tables: Path = DECLARATION_FILE) -> BuildSummary:
+               appendix_tables: Path = DECLARATION_FILE, mkdocs_config: Path | None = None,
+               pages: Path | None = None, templates: Path | None = None) -> BuildSummary:
     """Build the Zoo site into ``out``. Raises SiteBuildError (``out`` untouched) on failure.
 
     Lineage gates 1-6 always run (gate 6 over ``documents`` and the site's own
     pages); gate 7 runs when ``appendix`` names a folder of committed tables
     (rendered from the declaration ``appendix_tables``).
     Under ``strict`` any finding stops the build; otherwise findings are returned.
+
+    A project's own site: ``mkdocs_config`` replaces the Zoo's default MkDocs
+    configuration (its ``docs_dir`` and ``site_dir`` are set by the build),
+    ``pages`` is a folder of hand-written pages placed beside the generated Zoo,
+    and ``templates`` a folder whose templates replace the shipped ones of the
+    same name.
     """
     started = time.perf_counter()
     out = check_out_folder(out)
@@ -98,7 +112,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     progress("Running lineage gates 1-6")
     report = audit_zoo(zoo, as_of=as_of, documents=documents)
     findings = list(report.errors)
-    guides = hand_written_pages()
+    guides = hand_written_pages(pages)
     if report.references is not None:
         findings += reference_findings(check_texts(
             ((f"docs/{name}", text) for name, text in guides.items()), report.references))
@@ -110,7 +124,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     progress("Rendering Markdown")
     try:
         model = SiteModel(zoo, as_of=as_of)
-        files = render_docs(model)
+        files = render_docs(model, templates=templates)
     except UnsafeText as exc:
         raise SiteBuildError(f"the site was not built: {exc}") from None
     if report.references is not None:
@@ -121,24 +135,25 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
         page_findings = reference_findings(check_texts(pages, report.references))
         _stop_if(page_findings, strict, "the site's pages name Zoo paths that do not resolve")
         findings += page_findings
+    clashes = sorted(set(files) & set(guides))
+    if clashes:
+        raise SiteBuildError(f"hand-written page(s) {', '.join(clashes[:5])} in {pages} have the "
+                             "name of a generated Zoo page; rename them")
     files.update(guides)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-", dir=out.parent))
     (staging / STAGING_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
     try:
         docs = staging / "docs"
-        shutil.copytree(CONTENT_DIR, staging, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("mkdocs.yml", "pages"))
         try:
             write_docs(files, docs)
         except UnsafeText as exc:
             raise SiteBuildError(f"the site was not built: {exc}") from None
-        for folder in ("stylesheets", "javascripts"):
-            shutil.move(str(staging / folder), str(docs / folder))
-        shutil.copy(CONTENT_DIR / "mkdocs.yml", staging / "mkdocs.yml")
+        for folder in ASSET_FOLDERS:
+            shutil.copytree(CONTENT_DIR / folder, docs / folder)
 
         progress("Building with MkDocs Material")
-        _mkdocs_build(staging / "mkdocs.yml", staging / "site", as_of)
+        _mkdocs_build(mkdocs_config or DEFAULT_MKDOCS, docs, staging / "site", as_of)
 
         progress("Checking the built site")
         _post_checks(staging / "site", files)
@@ -244,10 +259,27 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def hand_written_pages() -> dict[str, str]:
-    """The guides in ``content/pages``: docs-relative name -> text."""
-    return {str(page.relative_to(PAGES_DIR)): page.read_text(encoding="utf-8")
-            for page in sorted(PAGES_DIR.rglob("*.md"))}
+def hand_written_pages(folder: Path | None = None) -> dict[str, str]:
+    """Docs-relative name -> text of the Zoo's help pages and, given ``folder``, a project's
+    own pages (every file under it: Markdown, images, ...; text files only)."""
+    found = {page.relative_to(PAGES_DIR).as_posix(): page.read_text(encoding="utf-8")
+             for page in sorted(PAGES_DIR.rglob("*.md"))}
+    if folder is None:
+        return found
+    if not folder.is_dir():
+        raise SiteBuildError(f"pages folder {folder} does not exist; fix [tool.mlsysim.site] "
+                             "pages or create it")
+    for page in sorted(folder.rglob("*")):
+        if page.is_symlink():
+            raise SiteBuildError(f"{page} is a symbolic link; pages are copied, not followed: "
+                                 "put the file itself there")
+        if page.is_file():
+            try:
+                found[page.relative_to(folder).as_posix()] = page.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise SiteBuildError(f"{page} is not UTF-8 text (byte {exc.start}); pages are "
+                                     "text files: save it as UTF-8") from None
+    return found
 
 
 def _stop_if(findings: list[Finding], strict: bool, outcome: str) -> None:
@@ -268,7 +300,7 @@ def _appendix_findings(directory: Path, zoo: Zoo, as_of: dt.date, tables: Path) 
     return findings
 
 
-def _mkdocs_build(config_file: Path, site_dir: Path, as_of: dt.date) -> None:
+def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.date) -> None:
     import logging
 
     from mkdocs.commands.build import build
@@ -290,7 +322,14 @@ def _mkdocs_build(config_file: Path, site_dir: Path, as_of: dt.date) -> None:
     logger = logging.getLogger("mkdocs")
     logger.addHandler(handler)
     try:
-        config = load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
+        if not config_file.is_file():
+            raise SiteBuildError(f"MkDocs configuration {config_file} does not exist; fix "
+                                 "[tool.mlsysim.site] mkdocs")
+        config = load_config(config_file=str(config_file), docs_dir=str(docs_dir),
+                             site_dir=str(site_dir), strict=True)
+        config.extra_css.extend(css for css in EXTRA_CSS if css not in config.extra_css)
+        listed = {str(script) for script in config.extra_javascript}
+        config.extra_javascript.extend(js for js in EXTRA_JAVASCRIPT if js not in listed)
         build(config)
     except (Abort, ConfigurationError) as exc:
         detail = "\n".join(warnings) or str(exc)

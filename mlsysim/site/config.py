@@ -1,12 +1,16 @@
 """What a project configures for the site build: ``[tool.mlsysim.site]`` in its pyproject.toml.
 
 A book repository names once, in its own ``pyproject.toml``, the documents gate 6
-scans and the committed appendix folder gate 7 checks::
+scans, the committed appendix folder gate 7 checks, and what makes the site its own::
 
     [tool.mlsysim.site]
     scan = ["chapters/", "notebooks/", "README.md"]   # .qmd .md .tex .ipynb files or folders
     appendix = "appendix/tables"                       # committed `mlsysim appendix build` output
     appendix_tables = "appendix/tables.yaml"           # optional: a custom table declaration
+    mkdocs = "site/mkdocs.yml"                         # optional: its own MkDocs configuration
+    pages = "site/pages"                               # optional: hand-written pages beside the Zoo
+    templates = "site/templates"                       # optional: overrides of shipped templates
+    data_dir = "zoo"                                   # optional: its own Zoo instead of the shipped one
 
 Paths are relative to the pyproject.toml. The nearest pyproject.toml at or above
 the working folder is used; command-line options add to (``--scan``) or replace
@@ -35,6 +39,10 @@ class SiteConfig(BaseModel):
     scan: tuple[Path, ...] = Field(default=(), description="Documents and folders gate 6 scans.")
     appendix: Path | None = Field(default=None, description="Committed appendix tables (gate 7).")
     appendix_tables: Path | None = Field(default=None, description="Their table declaration.")
+    mkdocs: Path | None = Field(default=None, description="The project's MkDocs configuration.")
+    pages: Path | None = Field(default=None, description="Hand-written pages beside the Zoo.")
+    templates: Path | None = Field(default=None, description="Overrides of shipped templates.")
+    data_dir: Path | None = Field(default=None, description="A Zoo data folder of the project's own.")
     file: Path | None = Field(default=None, description="The pyproject.toml this came from.")
 
 
@@ -69,13 +77,17 @@ def load_config(file: Path | None) -> SiteConfig:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SiteConfigError(f"{file}: {SECTION}: {problems} (known keys: scan, appendix, "
-                              "appendix_tables)") from None
+                              "appendix_tables, mkdocs, pages, templates, data_dir)") from None
     base = file.parent
 
     def rooted(path: Path) -> Path:
         return path if path.is_absolute() else base / path
 
     return SiteConfig(scan=tuple(rooted(p) for p in config.scan),
-                      appendix=rooted(config.appendix) if config.appendix else None,
-                      appendix_tables=rooted(config.appendix_tables) if config.appendix_tables
-                      else None, file=file)
+                      **{key: rooted(value) for key in PATH_KEYS
+                         if (value := getattr(config, key)) is not None},
+                      file=file)
+
+
+#: The settings that name one file or folder each (relative to the pyproject.toml).
+PATH_KEYS = ("appendix", "appendix_tables", "mkdocs", "pages", "templates", "data_dir")

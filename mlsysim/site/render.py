@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from .. import escaping
 from ..lineage.status import Status, status_of
@@ -16,11 +16,17 @@ from .pages import SECTION_TITLES, SiteModel, format_value, relative
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
 
 
-def environment() -> Environment:
+def template_loader(overrides: Path | None = None) -> BaseLoader:
+    """The shipped templates, behind a project's folder of overrides when given."""
+    shipped = PackageLoader("mlsysim.templates", "")
+    return ChoiceLoader([FileSystemLoader(overrides), shipped]) if overrides else shipped
+
+
+def environment(overrides: Path | None = None) -> Environment:
     """Templates of Markdown pages: every ``{{ value }}`` is shown literally (escaped for
     Markdown and HTML) unless a filter says what it is: ``block`` (prose paragraphs),
     ``href`` (a link target), ``code`` (a Zoo path in a code span) or ``attr`` (a tooltip)."""
-    env = Environment(loader=PackageLoader("mlsysim.templates", ""), autoescape=True,
+    env = Environment(loader=template_loader(overrides), autoescape=True,
                       finalize=escaping.markdown_inline, keep_trailing_newline=True,
                       undefined=StrictUndefined)
     env.filters.update(block=escaping.markdown_block, href=escaping.href, code=escaping.code,
@@ -28,15 +34,18 @@ def environment() -> Environment:
     return env
 
 
-def svg_environment() -> Environment:
+def svg_environment(overrides: Path | None = None) -> Environment:
     """Templates of SVG charts: XML-escaped values."""
-    return Environment(loader=PackageLoader("mlsysim.templates", ""), autoescape=True,
+    return Environment(loader=template_loader(overrides), autoescape=True,
                        keep_trailing_newline=True, undefined=StrictUndefined)
 
 
-def render_docs(model: SiteModel) -> dict[str, str]:
-    """Every generated file under the docs folder: relative path -> text."""
-    env, svg = environment(), svg_environment()
+def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, str]:
+    """Every generated file under the docs folder: relative path -> text.
+
+    ``templates`` is a folder of overrides laid out like the shipped ``templates/``
+    (``site/entry.md.j2``, ...)."""
+    env, svg = environment(templates), svg_environment(templates)
     files: dict[str, str] = {}
     files["index.md"] = env.get_template("site/home.md.j2").render(**_home(model))
     files["status.md"] = env.get_template("site/status.md.j2").render(**_status(model))
