@@ -154,9 +154,24 @@ def pandoc_url(url: Any) -> str | None:
     return safe.replace("(", "%28").replace(")", "%29") if safe else None
 
 
+#: Characters pdflatex cannot set from UTF-8 input without extra packages, as LaTeX.
+_TEX_UNICODE = {
+    "×": r"\texttimes{}", "≈": r"\ensuremath{\approx}", "≤": r"\ensuremath{\leq}",
+    "≥": r"\ensuremath{\geq}", "→": r"\ensuremath{\rightarrow}", "−": "-", "µ": r"\textmu{}",
+    "μ": r"\textmu{}", "…": r"\dots{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``",
+    "”": "''", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,",
+}
+#: Straight quotes as LaTeX quotes: an opening quote follows the start or a space/bracket.
+_TEX_OPENING_QUOTE = re.compile(r"(^|(?<=[\s(\[{]))(\"|')")
+
+
 def tex(text: Any) -> str:
-    """Text safe in LaTeX: & % $ # _ { } ~ ^ and backslash escaped, one line."""
-    return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], one_line(text))
+    """Text safe in LaTeX, one line: & % $ # _ { } ~ ^ and backslash escaped, straight quotes
+    made opening or closing quotes, and common symbols (×, ≈, µ, dashes) spelled in LaTeX."""
+    escaped = _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], one_line(text))
+    quoted = _TEX_OPENING_QUOTE.sub(lambda m: m.group(1) + ("``" if m.group(2) == '"' else "`"),
+                                    escaped).replace('"', "''")
+    return "".join(_TEX_UNICODE.get(char, char) for char in quoted)
 
 
 def tex_url(url: Any) -> str | None:

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from mlsysim.appendix import DECLARATION_FILE, AppendixError, check_tables, format_number, load_tables, table_entries
 from mlsysim.appendix.cli import appendix_app
-from mlsysim.appendix.render import md_escape, shorten_ref, tex_escape
+from mlsysim.appendix.drift import plain_cell
+from mlsysim.appendix.render import group_digits, md_escape, tex_escape, wrap_heading
 from mlsysim.zoo.registry import Zoo
 
 AS_OF = "2026-11-22"
@@ -35,8 +36,17 @@ def built(tmp_path_factory) -> Path:
 
 
 def row_of(text: str, name: str) -> str:
-    [line] = [line for line in text.splitlines() if line.startswith((f"| {name} |", f"{name} &"))]
+    """The table row of the entry called ``name`` (its note numbers may follow the name)."""
+    [line] = [line for line in text.splitlines()
+              if re.match(rf"(\| )?{re.escape(name)}(\^[\d,]+\^|\\textsuperscript{{[\d,]+}})? (\||&)", line)]
     return line
+
+
+def cells_of(text: str, name: str, fmt: str) -> list[str]:
+    """The cells of that row as a reader sees them: ``989.5 [V]``, name without note numbers."""
+    line = row_of(text, name)
+    parts = line.strip().strip("|").split("|") if fmt == "qmd" else line.removesuffix("\\\\").split("&")
+    return [plain_cell(part, fmt) for part in parts]
 
 
 def test_every_declared_table_gives_a_qmd_and_a_tex_file(built):
@@ -50,45 +60,94 @@ def test_every_declared_table_gives_a_qmd_and_a_tex_file(built):
 def test_h100_row_shows_dense_fp16_and_bandwidth_in_the_column_units(built):
     qmd = (built / "hardware-cloud.qmd").read_text(encoding="utf-8")
     assert "| FP16 dense (TFLOP/s) |" in qmd and "| Bandwidth (TB/s) |" in qmd
-    cells = [cell.strip() for cell in row_of(qmd, "NVIDIA H100 SXM5 80GB").split("|")[1:-1]]
-    assert cells[1:6] == ["989.5", "1979", "80", "3.35", "700"]
-    # every column cites the verified text copy of NVIDIA's product page
-    assert cells[6] == "V"
-    t4 = [cell.strip() for cell in row_of(qmd, "NVIDIA T4").split("|")[1:-1]]
-    assert t4[6] == "U, V"  # the T4 product page is unchecked (U); another record is verified
-    assert cells[7].startswith("[NVIDIA H100 product page, specifications table…]"
-                               "(https://github.com/ewyluda/macrogauge/")
+    h100 = ["NVIDIA H100 SXM5 80GB", "989.5 [V]", "1979 [V]", "80 [V]", "3.35 [V]", "700 [V]"]
+    assert cells_of(qmd, "NVIDIA H100 SXM5 80GB", "qmd") == h100
     tex = (built / "hardware-cloud.tex").read_text(encoding="utf-8")
-    assert row_of(tex, "NVIDIA H100 SXM5 80GB").startswith(
-        "NVIDIA H100 SXM5 80GB & 989.5 & 1979 & 80 & 3.35 & 700 & V & \\href{https://github.com/ewyluda")
+    assert cells_of(tex, "NVIDIA H100 SXM5 80GB", "tex") == h100
+    # Each cell carries its own status: the T4's FP16 peak cites an unchecked page, its memory
+    # a checked board document.
+    assert cells_of(qmd, "NVIDIA T4", "qmd")[1:4] == ["65 [U]", "—", "16 [V]"]
+
+
+def test_sources_are_numbered_notes_with_their_full_titles(built):
+    qmd = (built / "hardware-cloud.qmd").read_text(encoding="utf-8")
+    [number] = re.findall(r"^\| NVIDIA H100 SXM5 80GB\^(\d+)\^ \|", qmd, flags=re.M)
+    [note] = [line for line in qmd.splitlines() if line.startswith(f"{number}. [")]
+    assert note.startswith(f"{number}. [NVIDIA H100 product page, specifications table, H100 SXM "
+                           "column (text copy committed as evidence in ewyluda/macrogauge, retrieved "
+                           "2026-10-08)](https://github.com/ewyluda/macrogauge/")
+    assert "…" not in qmd
+    tex = (built / "hardware-cloud.tex").read_text(encoding="utf-8")
+    assert f"\\textsuperscript{{{number}}}\\,NVIDIA H100 product page, specifications table" in tex
+    assert "\\noindent Sources of Table~\\ref{tbl:hardware-cloud}:" in tex
+
+
+def test_binary_capacities_keep_their_unit(built):
+    # TPU v4 has 32 GiB of HBM: a GB column shows it as 32 GiB, not 34.36 GB.
+    for fmt in ("qmd", "tex"):
+        text = (built / f"hardware-cloud.{fmt}").read_text(encoding="utf-8")
+        assert cells_of(text, "Google Cloud TPU v4", fmt)[3] == "32 GiB [V]"
+
+
+def test_large_numbers_are_grouped_and_years_are_not(built):
+    qmd = (built / "models-language.qmd").read_text(encoding="utf-8")
+    assert cells_of(qmd, "Llama 3.1 70B", "qmd")[-1] == "131,072 [C]"  # context: a convention
+    tex = (built / "models-language.tex").read_text(encoding="utf-8")
+    assert "group-separator={,}, group-minimum-digits=5" in tex
+    grids = (built / "infrastructure-grids.qmd").read_text(encoding="utf-8")
+    assert re.search(r"\| 20\d\d\^[A-Z]\^ \|", grids), "data years print without a separator"
+    assert [group_digits(n) for n in ("2023", "131072", "-12345.678", "0.5")] == [
+        "2023", "131,072", "-12,345.678", "0.5"]
 
 
 def test_missing_fields_render_as_an_em_dash(built):
     # The A100 lists no fp8 peak; the TPU v5p lists no fp16 peak and no TDP.
     qmd = (built / "hardware-cloud.qmd").read_text(encoding="utf-8")
-    assert row_of(qmd, "NVIDIA A100 SXM4 80GB").split("|")[3].strip() == "—"
+    assert cells_of(qmd, "NVIDIA A100 SXM4 80GB", "qmd")[2] == "—"
     tex = (built / "hardware-cloud.tex").read_text(encoding="utf-8")
-    assert row_of(tex, "Google Cloud TPU v5p").startswith("Google Cloud TPU v5p & --- & 459 &")
+    assert cells_of(tex, "Google Cloud TPU v5p", "tex")[1:3] == ["---", "459 [V]"]
 
 
-def test_qmd_has_a_quarto_caption_and_a_legend_of_the_letters_used(built):
+def test_every_number_has_a_status_mark_and_the_legend_lists_the_marks_used(built):
+    for table in load_tables():
+        for fmt in ("qmd", "tex"):
+            text = (built / f"{table.id}.{fmt}").read_text(encoding="utf-8")
+            marks = set()
+            for line in text.splitlines():
+                if line.startswith("| ") and not line.startswith(f"| {table.name_label} |") or \
+                        fmt == "tex" and "\\zoomark{" in line and "&" in line:
+                    parts = line.strip().strip("|").split("|") if fmt == "qmd" else line.split("&")
+                    for cell in parts[1:]:
+                        shown = plain_cell(cell.removesuffix("\\\\"), fmt)
+                        assert shown in ("—", "---") or re.fullmatch(r"[-\d.,]+( \w+)? \[[A-Z]\]", shown), \
+                            (table.id, fmt, shown)
+                        marks.update(re.findall(r"\[([A-Z])\]", shown))
+            legend = set(re.findall(r"\^([A-Z])\^ \w+, " if fmt == "qmd" else
+                                    r"\\textsuperscript\{([A-Z])\}\\,\w+, ", text))
+            assert marks and marks == legend, (table.id, fmt)
+
+
+def test_qmd_has_a_quarto_caption_and_a_legend_in_words(built):
     qmd = (built / "models-language.qmd").read_text(encoding="utf-8")
     assert "\n: Language models: size and architecture {#tbl-models-language}\n" in qmd
-    letters = {letter for line in qmd.splitlines() if line.startswith("| ") and "](" in line
-               for letter in line.split("|")[-3].strip().split(", ")}
-    legend = set(re.findall(r"^- \*\*(\w)\*\* \w+: ", qmd, flags=re.M))
-    assert letters and letters == legend
-    assert "- **D** Derived: computed from other Zoo numbers, which it names." in qmd
-    assert "Status (as of 2026-11-22):" in qmd
+    assert "^D^ Derived, computed from other Zoo numbers, which it names" in qmd
+    assert "Status of each number, as of 2026-11-22:" in qmd
 
 
-def test_tex_uses_booktabs_caption_label_and_a_footnote_legend(built):
+def test_tex_uses_booktabs_tabularx_siunitx_and_a_legend(built):
     tex = (built / "models-language.tex").read_text(encoding="utf-8")
     for piece in ("\\toprule", "\\midrule", "\\bottomrule", "\\caption{Language models: size and architecture}",
-                  "\\label{tbl:models-language}", "{\\footnotesize Status as of 2026-11-22:",
-                  "\\textbf{D}~Derived, computed from other Zoo numbers"):
+                  "\\label{tbl:models-language}", "Status of each number, as of 2026-11-22:",
+                  "\\textsuperscript{D}\\,Derived, computed from other Zoo numbers",
+                  "\\begin{tabularx}{\\linewidth}", "\\tablenum[table-format="):
         assert piece in tex
-    assert tex.index("\\begin{table}") < tex.index("\\begin{tabular}") < tex.index("\\end{table}")
+    assert tex.index("\\begin{table}") < tex.index("\\begin{tabularx}") < tex.index("\\end{table}")
+
+
+def test_headings_wrap_at_word_boundaries_with_the_unit_last():
+    assert wrap_heading("Carbon intensity", "gCO2e/kWh") == ("Carbon", "intensity", "(gCO2e/kWh)")
+    assert wrap_heading("FP16 dense", "TFLOP/s") == ("FP16 dense", "(TFLOP/s)")
+    assert wrap_heading("Layers", None) == ("Layers",)
 
 
 def test_rows_can_be_sorted_by_a_field_or_listed_explicitly(tmp_path):
@@ -122,7 +181,8 @@ def test_check_fails_with_a_diff_naming_the_edited_line(tmp_path):
     build(tmp_path)
     table = tmp_path / "hardware-cloud.qmd"
     original = row_of(table.read_text(encoding="utf-8"), "NVIDIA H100 SXM5 80GB")
-    edited = original.replace("| 3.35 |", "| 3.5 |")
+    edited = original.replace("| 3.35^V^ |", "| 3.5^V^ |")
+    assert edited != original
     table.write_text(table.read_text(encoding="utf-8").replace(original, edited), encoding="utf-8")
     result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
     assert result.exit_code == 1
@@ -131,28 +191,28 @@ def test_check_fails_with_a_diff_naming_the_edited_line(tmp_path):
     assert "appendix build --out" in result.output
     line = table.read_text(encoding="utf-8").splitlines().index(edited) + 1
     assert (f"Hardware.Cloud.H100.memory.bandwidth: [appendix-drift] hardware-cloud.qmd line "
-            f"{line} shows '3.5' where the registry gives '3.35'") in result.output
+            f"{line} shows '3.5 [V]' where the registry gives '3.35 [V]'") in result.output
 
 
 def test_check_names_the_number_in_a_latex_table(tmp_path):
     build(tmp_path)
     table = tmp_path / "models-language.tex"
     text = table.read_text(encoding="utf-8")
-    original = next(line for line in text.splitlines() if line.startswith("Llama 3.1 70B "))
-    edited = original.replace(" & 80 & ", " & 81 & ", 1)
+    original = row_of(text, "Llama 3.1 70B")
+    edited = re.sub(r"\]\{80\}", "]{81}", original, count=1)
     assert edited != original
     table.write_text(text.replace(original, edited), encoding="utf-8")
     result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
     assert result.exit_code == 1
     assert ("Models.Language.Llama3_70B.layers: [appendix-drift] models-language.tex line "
             in result.output)
-    assert "shows '81' where the registry gives '80'" in result.output
+    assert re.search(r"shows '81 \[[A-Z]\]' where the registry gives '80 \[[A-Z]\]'", result.output)
 
 
 def test_check_reports_edits_outside_the_numbers(tmp_path):
     build(tmp_path)
     table = tmp_path / "models-vision.qmd"
-    table.write_text(table.read_text(encoding="utf-8").replace("Status (as of", "Status (on"),
+    table.write_text(table.read_text(encoding="utf-8").replace("Status of each number", "Status of every number"),
                      encoding="utf-8")
     result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
     assert result.exit_code == 1
@@ -240,20 +300,15 @@ def test_latex_escaping():
     # A newline in registry text would end a table row: cells are one line.
     assert tex_escape("two\nlines\r\n") == "two lines"
     assert md_escape("a\n| b <i>&amp;") == r"a \| b \<i\>\&amp;"
+    # Straight quotes become opening and closing quotes; symbols pdflatex lacks are spelled out.
+    assert tex_escape('Intel, "Gaudi 3" and \'MI300\' 5×4 ≈ 20 µs — x') == (
+        "Intel, ``Gaudi 3'' and `MI300' 5\\texttimes{}4 \\ensuremath{\\approx} 20 \\textmu{}s --- x")
 
 
 def test_number_formatting_rule():
     assert [format_number(x) for x in (989.5, 3.35, 1979.0, 131072, 0.462, 8.030261248,
                                        367.4098197, 2.7649999999, 0.0001234567, 0.0, 25.557032)] == [
         "989.5", "3.35", "1979", "131072", "0.462", "8.03", "367.4", "2.765", "0.0001235", "0", "25.56"]
-
-
-def test_refs_are_shortened_for_table_cells():
-    assert shorten_ref("NVIDIA H100 Tensor Core GPU datasheet (H100 SXM column)") == \
-        "NVIDIA H100 Tensor Core GPU datasheet"
-    short = shorten_ref("Chowdhery et al. (2022), PaLM: Scaling Language Modeling with Pathways, Table 3")
-    assert short.startswith("Chowdhery et al. (2022), PaLM") and short.endswith("…")
-    assert len(short) <= 49
 
 
 def pandoc() -> str:
@@ -310,7 +365,7 @@ def test_qmd_check_cells_run_in_a_jupyter_kernel(built):
     cells = []
     for table in load_tables():
         [cell] = python_cells(exe, built / f"{table.id}.qmd")
-        assert cell.startswith("#| label: check-") and "#| include: false" in cell
+        assert cell.startswith("#| label: check-") and "#| echo: false\n#| output: false" in cell
         assert f'"id":"{table.id}"' in cell and f'as_of="{AS_OF}", digest="' in cell
         assert "tables.yaml" not in cell  # the cell carries the declaration, not a file path
         cells.append(cell)

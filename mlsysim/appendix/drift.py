@@ -118,17 +118,11 @@ def _row_findings(path: Path, view: TableView, committed: str, expected: str,
             found.append(Finding(row.path, GATE, f"{path.name}: the row {row.name!r} is missing", fix))
             continue
         line, shown = by_name.pop(cells[0])
-        for index, (was, now) in enumerate(zip(shown[1:], cells[1:])):
-            if was == now:
-                continue
-            if index < len(fields):
-                number = row.path if fields[index] == "value" else f"{row.path}.{fields[index]}"
-                what = f"shows {was!r} where the registry gives {now!r}"
-            else:
-                number = row.path
-                what = (f"{'status' if index == len(fields) else 'source'} column shows {was!r} "
-                        f"where the registry gives {now!r}")
-            found.append(Finding(number, GATE, f"{path.name} line {line} {what}", fix))
+        for field, was, now in zip(fields, shown[1:], cells[1:]):
+            if was != now:
+                number = row.path if field == "value" else f"{row.path}.{field}"
+                found.append(Finding(number, GATE, f"{path.name} line {line} shows {was!r} where "
+                                     f"the registry gives {now!r}", fix))
         if len(shown) != len(cells):
             found.append(Finding(row.path, GATE, f"{path.name} line {line} has {len(shown) - 1} "
                                  f"columns where the table has {len(cells) - 1}", fix))
@@ -153,8 +147,27 @@ def _rows(text: str, fmt: str) -> list[tuple[int, list[str]]]:
             body = body.strip("|")
         else:
             body = body.removesuffix("\\\\")
-        rows.append((number, [cell.strip() for cell in separator.split(body)]))
+        rows.append((number, [plain_cell(cell, fmt) for cell in separator.split(body)]))
     return rows
+
+
+#: Table markup around a cell's number, stripped to name what a reader sees: the number, its
+#: own unit and its status mark in brackets ("32 GiB [V]"); note numbers after row names go.
+_CELL_MARKUP = {
+    "tex": ((re.compile(r"\\tablenum\[[^\]]*\]\{([^}]*)\}"), r"\1"),
+            (re.compile(r"\\zoomark\{\}"), ""), (re.compile(r"\\zoomark\{(\w+)\}"), r" [\1]"),
+            (re.compile(r"\\textsuperscript\{[\d,]+\}"), ""), (re.compile(r"\\,"), " ")),
+    "qmd": ((re.compile(r"\^([A-Z?])\^"), r" [\1]"), (re.compile(r"\^[\d,]+\^"), "")),
+}
+
+
+def plain_cell(cell: str, fmt: str) -> str:
+    """A table cell without its layout markup: ``\\tablenum[...]{989.5}\\zoomark{V}`` and
+    ``989.5^V^`` are both ``989.5 [V]``."""
+    text = cell.strip()
+    for pattern, replacement in _CELL_MARKUP[fmt]:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())
 
 
 def check_table(table: str, *, as_of: str, digest: str) -> None:
