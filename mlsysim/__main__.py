@@ -1,5 +1,7 @@
 """``python -m mlsysim``: the same command line as the ``mlsysim`` script."""
 
-from mlsysim.cli import app
+import sys
 
-app()
+from mlsysim.cli import main
+
+sys.exit(main())

@@ -1,23 +1,23 @@
-"""``mlsysim eval``, ``serve`` and ``validate``: the solvers on the command line.
+"""``mlsysim eval``, ``serve``, ``schema`` and ``validate``: the solvers on the command line.
 
-Exit codes: 0 success, 1 bad input (unknown name, value out of range),
+Exit codes: 0 success, 1 bad input (unknown name, value out of range, bad plan file),
 2 physically infeasible (out of memory), 3 a constraint (SLA, budget) or a plan's assert
-failed. With ``-o json`` stdout holds exactly
-one JSON document, errors included.
+failed. With ``-o json`` stdout holds exactly one JSON document, errors included.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import typer
 
-from .cli import Output, _fail, app
+from .cli import (EXIT_BAD_INPUT, EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, _fail, _shown,
+                  app, dumps)
 
-EXIT_BAD_INPUT = 1
-EXIT_INFEASIBLE = 2
-EXIT_CONSTRAINT = 3
+#: ``eval`` options that describe one MODEL HARDWARE pass; a plan or scenario sets its own.
+PASS_OPTIONS = {"batch_size": "-b/--batch-size", "precision": "-p/--precision",
+                "efficiency": "-e/--efficiency", "seq_len": "--seq-len",
+                "training": "--training"}
 
 
 def _solve_or_fail(fn, output: Output):
@@ -32,7 +32,7 @@ def _solve_or_fail(fn, output: Output):
 def _emit(result, output: Output, text: str) -> None:
     """Print a solver result as JSON, markdown or ``text``."""
     if output is Output.json:
-        typer.echo(json.dumps(result.to_dict()))
+        typer.echo(dumps(result.to_dict()))
     elif output is Output.markdown:
         typer.echo(result._repr_markdown_())
     else:
@@ -41,6 +41,7 @@ def _emit(result, output: Output, text: str) -> None:
 
 @app.command("eval")
 def eval_command(
+        ctx: typer.Context,
         model: str = typer.Argument(..., help="Model short name or path (Llama3_8B), a plan "
                                               "file (plan.yaml) or a scenario (SmartDoorbell)."),
         hardware: Optional[str] = typer.Argument(None, help="Hardware short name or path, e.g. "
@@ -56,6 +57,12 @@ def eval_command(
     Exit codes: 0 success, 1 bad input, 2 out of memory, 3 a constraint or assert failed.
     """
     if hardware is None:
+        given = [flag for name, flag in PASS_OPTIONS.items()
+                 if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+        if given:
+            _fail(f"{', '.join(given)} set(s) a MODEL HARDWARE pass and would be ignored for "
+                  f"the plan or scenario {_shown(model)}; set the value in the plan file "
+                  "(fields in `mlsysim schema`), or give MODEL HARDWARE", output)
         _evaluate_plan_or_scenario(model, output)
         return
     from .engine import Engine
@@ -78,18 +85,26 @@ def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
     from .zoo.registry import default_zoo
 
     def run():
+        from .engine.engine import MAX_NAME_LENGTH
         from .scenarios.plan import evaluate_plan, load_plan
 
-        if target.endswith((".yaml", ".yml")) or Path(target).is_file():
+        try:
+            is_file = Path(target).is_file()
+        except (OSError, ValueError):  # too long for a file name, a NUL byte
+            is_file = False
+        if target.endswith((".yaml", ".yml")) or is_file:
             return evaluate_plan(load_plan(target))
+        usage = (" `mlsysim eval` takes MODEL HARDWARE (eval Llama3_8B H100), a plan file "
+                 "(eval plan.yaml; fields in `mlsysim schema`) or a scenario name (eval "
+                 "SmartDoorbell; list them with `mlsysim zoo Scenarios`)")
+        if len(target) > MAX_NAME_LENGTH:
+            raise UnknownNameError(f"{_shown(target)} is not a plan file or scenario name;"
+                                   + usage, name=target[:100])
         try:
             path = default_zoo().lookup(target, namespaces=("Scenarios",))
         except UnknownNameError as exc:
-            raise UnknownNameError(
-                f"{exc}. `mlsysim eval` takes MODEL HARDWARE (eval Llama3_8B H100), a plan "
-                "file (eval plan.yaml; fields in `mlsysim schema`) or a scenario name "
-                "(eval SmartDoorbell; list them with `mlsysim zoo Scenarios`)",
-                name=target) from None
+            message = str(exc).replace(repr(target), _shown(target))
+            raise UnknownNameError(f"{message}." + usage, name=target) from None
         return default_zoo().resolve(path).evaluate(), []
 
     evaluation, checks = _solve_or_fail(run, output)
@@ -101,7 +116,7 @@ def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
         document["asserts"] = [{"assert": c.text, "passed": c.passed, "message": c.message}
                                for c in checks]
         document["exit_code"] = code
-        typer.echo(json.dumps(document))
+        typer.echo(dumps(document))
     else:
         text = evaluation._repr_markdown_() if output is Output.markdown else \
             evaluation.scorecard()
@@ -123,7 +138,7 @@ def schema_command(output: Output = typer.Option(Output.json, "-o", "--output",
     """Print the JSON Schema of a plan file (what `mlsysim eval plan.yaml` reads)."""
     from .scenarios.plan import PlanFile
 
-    document = json.dumps(PlanFile.model_json_schema(), indent=2)
+    document = dumps(PlanFile.model_json_schema(), indent=2)
     typer.echo(f"```json\n{document}\n```" if output is Output.markdown else document)
 
 
@@ -155,7 +170,7 @@ def validate_command(output: Output = typer.Option(Output.text, "-o", "--output"
 
     report = validate()
     if output is Output.json:
-        typer.echo(json.dumps(report.to_dict()))
+        typer.echo(dumps(report.to_dict()))
     elif output is Output.markdown:
         rows = "\n".join(f"| {r.measurement.id} | {r.predicted:.4g} | {r.measurement.measured:.4g} "
                          f"| {r.measurement.unit} | {r.error:+.1%} | {r.measurement.source} |"

@@ -21,7 +21,10 @@ ENTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 def shown(value: object, limit: int = ECHO_LIMIT) -> str:
     """``repr(value)`` for an error message, cut to ``limit`` characters with the full length named."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (Python limits int-to-text conversion)
+        return f"an integer of about {value.bit_length() * 30103 // 100000 + 1} digits"
     if len(text) <= limit:
         return text
     return f"{text[:limit - 1]}… ({len(text)} characters)"

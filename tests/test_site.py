@@ -149,7 +149,7 @@ def test_broken_link_fails_strict_mkdocs_and_leaves_previous_site(monkeypatch, t
     out = tmp_path / "site"
     before = _previous_site(out)
     monkeypatch.setattr(site_build, "hand_written_pages",
-                        lambda: {"broken.md": "# Broken\n\nSee [the missing page](nowhere.md).\n"})
+                        lambda folder=None: {"broken.md": "# Broken\n\nSee [the missing page](nowhere.md).\n"})
     with pytest.raises(SiteBuildError, match="nowhere.md"):
         build_site(out, as_of=AS_OF)
     assert tree_digest(out) == before

@@ -22,15 +22,24 @@ TABLES_HELP = "The table declaration (default: the one shipped in mlsysim/append
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    from ..cli import one_line
+
+    typer.echo(f"error: {one_line(message)}", err=True)
     raise typer.Exit(1)
+
+
+def _shown(value: object) -> str:
+    from ..errors import shown
+
+    return shown(str(value))
 
 
 def _date(as_of: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
-        _fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
+        _fail(f"--as-of must be a date YYYY-MM-DD, got {_shown(as_of)}; e.g. --as-of "
+              f"{dt.date.today().isoformat()}")
 
 
 def _render(tables_file: Path, as_of: str | None) -> dict[str, str]:
@@ -54,13 +63,18 @@ def build(out: Path = typer.Option(..., "--out", help="Folder to write <id>.qmd 
     from .drift import generated_files
 
     files = _render(tables, as_of)
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in generated_files(out):
-        if stale.name not in files:
-            stale.unlink()
-            typer.echo(f"removed {stale} (no longer declared)")
-    for name, text in files.items():
-        (out / name).write_bytes(text.encode("utf-8"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for stale in generated_files(out):
+            if stale.name not in files:
+                stale.unlink()
+                typer.echo(f"removed {stale} (no longer declared)")
+        for name, text in files.items():
+            (out / name).write_bytes(text.encode("utf-8"))
+    except OSError as exc:
+        why = "it is a file, not a folder" if out.is_file() else exc.strerror or str(exc)
+        _fail(f"--out {_shown(out)}: cannot write the tables there ({why}); give a folder you "
+              "can write to")
     typer.echo(f"wrote {len(files)} files for {len(files) // 2} tables to {out}")
 
 
@@ -74,9 +88,13 @@ def check(directory: Path = typer.Argument(..., help="Folder holding the committ
     from ..zoo.registry import default_zoo
     from .drift import appendix_drift
 
-    if not directory.is_dir():
-        _fail(f"{directory} is not a folder; build the tables with "
-              f"`mlsysim appendix build --out {directory}`")
+    try:
+        is_folder = directory.is_dir()
+    except (OSError, ValueError):
+        is_folder = False
+    if not is_folder:
+        _fail(f"DIRECTORY {_shown(directory)} is not a folder; build the tables with "
+              "`mlsysim appendix build --out DIRECTORY`")
     try:
         findings, drifts = appendix_drift(directory, default_zoo(), as_of=_date(as_of),
                                           tables_file=tables)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import InputError, OOMError, PrecisionError, UnknownNameError
+from ..errors import InputError, OOMError, UnknownNameError
 from ..physics import roofline
 from . import calibration
+from .checks import (MAX_COUNT, check_context, check_count, check_flag,  # noqa: F401 (re-exported)
+                     check_fraction, check_precision, check_quantity, check_share, show)
 from .figures import WorkloadFigures, chip_figures, workload_figures
 from .passes import pass_cost, pass_rate
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
 from .profile import PerformanceProfile, si
 
 _RESOLVED: dict[tuple[str, str], Any] = {}
+
+#: Longest registry name or path ``resolve_entry`` looks up; longer text is refused at once.
+MAX_NAME_LENGTH = 200
 
 
 def resolve_entry(value: Any, namespace: str, argument: str) -> Any:
@@ -25,68 +30,28 @@ def resolve_entry(value: Any, namespace: str, argument: str) -> Any:
     if entry is None:
         from ..zoo.registry import default_zoo
 
+        if len(value) > MAX_NAME_LENGTH:
+            raise UnknownNameError(
+                f"{argument}: {show(value)} is not a {namespace} name or path (those are at "
+                f"most {MAX_NAME_LENGTH} characters); list them with `mlsysim zoo {namespace}`",
+                name=value)
         zoo = default_zoo()
         try:
             path = zoo.lookup(value, namespaces=(namespace,))
         except UnknownNameError as exc:
-            raise type(exc)(f"{argument}: {exc}", name=exc.name,
+            message = str(exc).replace(repr(value), show(value))  # cut a long echoed name
+            raise type(exc)(f"{argument}: {message}", name=exc.name,
                             suggestions=exc.suggestions) from None
         entry = zoo.resolve(path)
         _RESOLVED[key] = entry
     return entry
 
 
-def check_count(batch_size: Any, name: str = "batch_size") -> int:
-    """``batch_size`` (or the count named ``name``) as a whole number >= 1, else InputError."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"{name} must be a whole number >= 1, got {batch_size!r}; "
-                         f"pass e.g. {name}=1", name=name, value=batch_size)
-    return batch_size
-
-
-def check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise InputError(f"{name} must be in (0, 1] (a share of peak), got {value!r}; "
-                         f"e.g. {name}=0.5 means half of peak", name=name, value=value)
-    return float(value)
-
-
-def check_quantity(value: Any, unit: str, name: str, *, allow_zero: bool = False) -> float:
-    """``value`` (a number in ``unit``, a Quantity or a string such as "2 TB/s") as a float
-    in ``unit``; InputError naming the input when the dimension is wrong or it is not positive."""
-    import pint
-
-    from ..units import UnitParseError, parse_quantity
-
-    if isinstance(value, bool):
-        raise InputError(f"{name} must be a number in {unit} or a quantity, got {value!r}",
-                         name=name, value=value)
-    try:
-        quantity = value if isinstance(value, (int, float)) else parse_quantity(value)
-        magnitude = float(quantity) if isinstance(quantity, (int, float)) else \
-            float(quantity.m_as(unit))
-    except (UnitParseError, pint.errors.DimensionalityError) as exc:
-        raise InputError(f"{name} must be a quantity convertible to {unit} (e.g. '1 {unit}'), "
-                         f"got {value!r}: {exc}", name=name, value=value) from None
-    if not (magnitude > 0 or (allow_zero and magnitude == 0)) or magnitude != magnitude \
-            or magnitude == float("inf"):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise InputError(f"{name} must be finite and {bound} {unit}, got {value!r}",
-                         name=name, value=value)
-    return magnitude
-
-
 def peak_for(chip, precision: str) -> tuple[float, str]:
-    """(peak rate, unit) of ``precision`` on ``chip``; PrecisionError when the chip lists none."""
-    bytes_per_value(precision)  # unknown precision -> InputError
-    peak = chip.peaks.get(precision)
-    if peak is None:
-        listed = ", ".join(p for p in chip.peaks) or "none"
-        raise PrecisionError(
-            f"{chip.name} lists no {precision} peak (it lists: {listed}); choose one of those "
-            "precisions. mlsysim does not silently fall back to another precision",
-            name="precision", value=precision)
-    return peak, ("OP/s" if precision.startswith("int") else "FLOP/s")
+    """(peak rate, unit) of ``precision`` on ``chip``; InputError for a precision mlsysim does not
+    know, PrecisionError when the chip lists none (naming the precisions it supports)."""
+    check_precision(chip, precision)
+    return chip.peaks[precision], ("OP/s" if precision.startswith("int") else "FLOP/s")
 
 
 def modeled_bandwidth(bandwidth):
@@ -136,8 +101,10 @@ class Engine:
         eta = check_fraction(efficiency, "efficiency")
         eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
         peak, rate_unit = peak_for(chip, precision)
+        is_training = check_flag(is_training, "is_training")
+        raise_errors = check_flag(raise_errors, "raise_errors")
         if seq_len is not None:
-            seq = check_count(seq_len, "seq_len")
+            seq = check_context(check_count(seq_len, "seq_len"), w)
         elif w.kind != "per_sample":
             seq = default_seq_len(w)
         else:

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, shown
 
 NAN = math.nan
 
@@ -67,8 +67,8 @@ def chip_figures(hardware: Any) -> ChipFigures:
     from ..hardware.node import HardwareNode
 
     if not isinstance(hardware, HardwareNode):
-        raise InputError(f"hardware must be a Hardware entry or its name, got "
-                         f"{type(hardware).__name__} {hardware!r}", name="hardware", value=hardware)
+        raise InputError(f"hardware must be a Hardware entry or its name (e.g. 'H100'), got "
+                         f"{_described(hardware)}", name="hardware", value=hardware)
     peaks = {}
     for precision, row in hardware.compute.peak.items():
         unit = "OP/s" if row.dense.dimensionality != _flop_rate_dim() else "FLOP/s"
@@ -132,7 +132,17 @@ def workload_figures(model: Any) -> WorkloadFigures:
             input_values=input_values,
         )
     else:
-        raise InputError(f"model must be a Models entry or its name, got "
-                         f"{type(model).__name__} {model!r}", name="model", value=model)
+        raise InputError(f"model must be a Models entry or its name (e.g. 'Llama3_8B'), got "
+                         f"{_described(model)}", name="model", value=model)
     _WORKLOADS[id(model)] = (model, figures)
     return figures
+
+
+def _described(value: Any) -> str:
+    """What a wrong argument is, for an error: a registry entry by its path, else type and value."""
+    path = getattr(value, "path", "")
+    if isinstance(path, str) and path:
+        return f"{type(value).__name__} {path}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 192:
+        return "a huge int"
+    return f"{type(value).__name__} {shown(value)}"

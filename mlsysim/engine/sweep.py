@@ -2,7 +2,9 @@
 
 ``sweep`` evaluates the same ``pass_cost`` and roofline formulas as
 ``Engine.solve``, on NumPy arrays, so each cell equals the scalar result.
-A precision a chip does not list gives NaN in that cell (never a fallback).
+A precision a chip does not list gives NaN in that cell (never a fallback), and the cell is
+infeasible with the reason in ``SweepResult.notes``; a precision that no chip of the sweep
+lists is a PrecisionError, as in ``Engine.solve``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import InputError, MlsysimError, PrecisionError
 from ..physics import roofline
-from .engine import check_count, check_fraction, default_seq_len, modeled_bandwidth, resolve_entry
+from .checks import (check_context, check_count, check_flag, check_precision, show,
+                     usable_precisions)
+from .engine import check_fraction, default_seq_len, modeled_bandwidth, resolve_entry
 from .figures import chip_figures, workload_figures
 from .passes import pass_cost, pass_rate
-from .precision import activation_bytes, bytes_per_value, optimizer_bytes
+from .precision import BYTES_PER_VALUE, activation_bytes, bytes_per_value, optimizer_bytes
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class SweepResult:
     feasible: np.ndarray
     compute_bound: np.ndarray
     footprint_bytes: np.ndarray
+    #: Which (hardware, precision) pairs the chip lists a peak for, shape (hardware, precisions).
+    supported: np.ndarray | None = None
+    #: Why some cells are NaN and infeasible ("NVIDIA T4 lists no fp8 peak (it supports ...)").
+    notes: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -44,6 +53,10 @@ class SweepResult:
     def best(self) -> dict[str, Any]:
         """The feasible configuration with the highest throughput."""
         score = np.where(self.feasible & np.isfinite(self.throughput), self.throughput, -np.inf)
+        if not np.isfinite(score).any():
+            raise MlsysimError("no configuration of the sweep is feasible (every cell runs out "
+                               "of memory or uses a precision its chip lacks); add smaller "
+                               "batches, lower precisions or larger chips")
         index = np.unravel_index(int(np.argmax(score)), score.shape)
         return {"model": self.models[index[0]], "hardware": self.hardware[index[1]],
                 "batch_size": int(self.batch_sizes[index[2]]),
@@ -57,13 +70,25 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
     """Evaluate every combination; see the module docstring."""
     eta = check_fraction(efficiency, "efficiency")
     eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
-    batches = np.array([check_count(int(b)) if float(b).is_integer() else check_count(b)
-                        for b in batch_sizes], dtype=float)
+    is_training = check_flag(is_training, "is_training")
+    models, hardware = _listed(models, "models"), _listed(hardware, "hardware")
+    batch_sizes, precisions = _listed(batch_sizes, "batch_sizes"), _listed(precisions, "precisions")
+    batches = np.array([check_count(_whole(b), "batch_sizes") for b in batch_sizes], dtype=float)
+    works = [workload_figures(resolve_entry(m, "Models", "model")) for m in models]
+    chips = [chip_figures(resolve_entry(h, "Hardware", "hardware")) for h in hardware]
+    for precision in precisions:
+        _check_precision(chips, precision)
     weight_b = np.array([bytes_per_value(p) for p in precisions])
     act_b = np.array([activation_bytes(p) for p in precisions])
     opt_b = np.array([optimizer_bytes(p) for p in precisions])
-    works = [workload_figures(resolve_entry(m, "Models", "model")) for m in models]
-    chips = [chip_figures(resolve_entry(h, "Hardware", "hardware")) for h in hardware]
+    supported = np.array([[p in c.peaks for p in precisions] for c in chips], dtype=bool)
+    notes = []
+    for index, precision in enumerate(precisions):
+        for chip, ok in zip(chips, supported[:, index]):
+            if not ok:
+                notes.append(f"{chip.name} lists no {precision} peak (it supports: "
+                             f"{', '.join(usable_precisions(chip))}): those cells are NaN and "
+                             "infeasible")
     peak = np.array([[c.peaks.get(p, math.nan) for p in precisions] for c in chips])  # (H, P)
     bandwidth = modeled_bandwidth(np.array([c.bandwidth for c in chips]))
     capacity = np.array([c.capacity for c in chips])
@@ -73,7 +98,7 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
     b = batches[:, None]                      # (B, 1)
     for i, w in enumerate(works):
         if seq_len is not None:
-            seq = check_count(seq_len, "seq_len")
+            seq = check_context(check_count(seq_len, "seq_len"), w)
         else:
             seq = default_seq_len(w) if w.kind != "per_sample" else 0
         flops, traffic, footprint = pass_cost(
@@ -89,9 +114,48 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
         out["rate"][i] = rate
         out["mfu"][i] = roofline.utilization(flops[None], latency, peak[:, None, :])
         out["foot"][i] = np.broadcast_to(footprint, flops.shape)[None]
-    feasible = out["foot"] <= capacity[None, :, None, None]
+    feasible = (out["foot"] <= capacity[None, :, None, None]) & supported[None, :, None, :]
     return SweepResult(
         models=tuple(w.name for w in works), hardware=tuple(c.name for c in chips),
         batch_sizes=batches, precisions=tuple(precisions), latency_s=out["lat"],
         compute_time_s=out["tc"], memory_time_s=out["tm"], throughput=out["rate"], mfu=out["mfu"],
-        feasible=feasible, compute_bound=out["tc"] >= out["tm"], footprint_bytes=out["foot"])
+        feasible=feasible, compute_bound=out["tc"] >= out["tm"], footprint_bytes=out["foot"],
+        supported=supported, notes=tuple(notes))
+
+
+def _check_precision(chips: list[Any], precision: Any) -> None:
+    """A precision at least one chip of the sweep lists (and mlsysim knows); else the error
+    ``Engine.solve`` gives, naming the precisions the chips support."""
+    known = isinstance(precision, str) and precision in BYTES_PER_VALUE
+    if known and any(precision in chip.peaks for chip in chips):
+        return
+    if len(chips) == 1:
+        check_precision(chips[0], precision)  # raises, naming what the chip supports
+    usable = ", ".join(dict.fromkeys(p for chip in chips for p in usable_precisions(chip)))
+    if known:
+        raise PrecisionError(f"no chip of the sweep lists a {precision} peak; use one of "
+                             f"{usable} (the ones these chips support)",
+                             name="precision", value=precision)
+    raise InputError(f"precision {show(precision)} is not one mlsysim knows; use one of {usable} "
+                     "(the ones these chips support)", name="precision", value=precision)
+
+
+def _listed(values: Any, name: str) -> list[Any]:
+    """A sequence argument as a list; one name, entry or number stands for a list of one."""
+    if isinstance(values, (str, int, float)) or hasattr(values, "metadata"):
+        return [values]
+    try:
+        listed = list(values)
+    except TypeError:
+        raise InputError(f"{name} must be a list, got {type(values).__name__} {show(values)}; "
+                         f"e.g. {name}=[...]", name=name, value=values) from None
+    if not listed:
+        raise InputError(f"{name} is empty; give at least one", name=name, value=values)
+    return listed
+
+
+def _whole(value: Any) -> Any:
+    """A float batch size that is a whole number (8.0, from np.arange) as an int."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value

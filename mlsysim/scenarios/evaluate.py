@@ -14,7 +14,10 @@ import functools
 from typing import Any
 
 from ..engine import calibration
-from ..engine.engine import Engine, resolve_entry
+from ..engine.checks import (check_context, check_tensor_parallel, largest_node,
+                             show)
+from ..engine.engine import Engine, default_seq_len, resolve_entry
+from ..engine.figures import workload_figures
 from ..errors import InputError
 from ..solvers import zoo_defaults
 from ..solvers import (CheckpointModel, DistributedModel, EconomicsModel, ReliabilityModel,
@@ -37,6 +40,7 @@ def evaluate_scenario(spec: Any, **overrides: Any) -> SystemEvaluation:
     spec = _with_overrides(spec, overrides)
     model = resolve_entry(spec.workload, "Models", "workload")
     hardware = resolve_entry(spec.hardware, "Hardware", "hardware")
+    _check_spec(spec, model, hardware)
     run = _Run(spec, model, hardware, solver_args)
     feasibility, performance = run.feasibility_and_performance()
     macro = run.macro() if feasibility.status is not Status.FAIL else _skipped("Macro/Economics")
@@ -52,21 +56,67 @@ def _with_overrides(spec: Any, overrides: dict[str, Any]) -> Any:
     unknown = sorted(set(overrides) - set(type(spec).model_fields) - {"metadata"})
     if unknown:
         allowed = sorted(set(type(spec).model_fields) - {"name", "description", "metadata"})
-        raise InputError(f"evaluate() got unknown override(s) {', '.join(unknown)}; it accepts "
-                         f"{', '.join(allowed + list(SOLVER_OVERRIDES))}",
+        raise InputError(f"evaluate() got unknown override(s) {', '.join(map(show, unknown))}; "
+                         f"it accepts {', '.join(allowed + list(SOLVER_OVERRIDES))}",
                          name=unknown[0], value=overrides[unknown[0]])
     from pydantic import ValidationError
+
+    from .spec import describe_errors
 
     data = {**spec.model_dump(), **overrides}
     try:
         updated = type(spec).model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field_name = ".".join(str(p) for p in error["loc"])
-        raise InputError(f"evaluate({field_name}={overrides.get(field_name)!r}): "
-                         f"{error['msg']}", name=field_name,
+        field_name = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        call = f"evaluate({field_name}={show(overrides[field_name])})" \
+            if field_name in overrides else "evaluate()"
+        raise InputError(f"{call}: {describe_errors(exc)}", name=field_name,
                          value=overrides.get(field_name)) from None
     return updated.model_copy(update={"metadata": spec.metadata})
+
+
+def _check_spec(spec: Any, model: Any, hardware: Any) -> None:
+    """Refuse, naming the field, the value, the limit and the fix, a scenario the solvers
+    would model wrongly: a context longer than the model's, a serving scenario without a
+    prompt length, a tensor-parallel group that splits the heads unevenly or leaves a node."""
+    w = workload_figures(model)
+    context = int(w.context_length) if w.context_length == w.context_length else None
+    if spec.seq_len is not None:
+        check_context(spec.seq_len, w)
+    if spec.mode != "serving":
+        return
+    if spec.seq_len is None:
+        example = min(2048, context) if context else 2048
+        most = f" (at most {context}, {w.name}'s context length)" if context else ""
+        raise InputError("seq_len is required in serving mode: the prompt length sets the time "
+                         f"to first token and the KV cache; add it, e.g. seq_len: {example}"
+                         f"{most}", name="seq_len", value=None)
+    if w.kind != "decoder":
+        return  # ServingModel says so, naming the model
+    if spec.cluster is not None:
+        node = resolve_entry(resolve_entry(spec.cluster, "Systems", "cluster").node,
+                             "Systems", "node")
+        per_node, node_name = node.accelerators_per_node, node.path
+    else:
+        largest = largest_node(hardware.path)
+        per_node, node_name = largest if largest else (None, "")
+        node_name = f"{node_name}, the largest {hardware.name} node in the Zoo"
+    if spec.tp_size is None:
+        if per_node is not None and spec.devices > per_node:
+            raise InputError(
+                f"serving on devices={spec.devices} without tp_size makes one tensor-parallel "
+                f"group of all {spec.devices} devices, more than the {per_node} of one node "
+                f"({node_name}); set tp_size to at most {per_node}, e.g. tp_size: {per_node} "
+                f"serves {spec.devices // per_node} replica(s)", name="tp_size",
+                value=spec.devices)
+        tp = spec.devices
+    else:
+        tp = spec.tp_size
+        if tp > spec.devices:
+            raise InputError(f"tp_size={tp} exceeds devices={spec.devices}: a tensor-parallel "
+                             f"group needs tp_size devices; use tp_size <= {spec.devices} or "
+                             f"devices >= {tp}", name="tp_size", value=tp)
+    check_tensor_parallel(tp, w, per_node=per_node, node=node_name)
 
 
 def _skipped(level: str, why: str = "not evaluated: the design is infeasible") -> LevelResult:
@@ -174,7 +224,7 @@ class _Run:
 
     def _serving(self) -> tuple[LevelResult, LevelResult]:
         s = self.spec
-        seq = s.seq_len or calibration.value("DefaultSeqLen")
+        seq = s.seq_len  # required in serving mode (_check_spec)
         tp = s.tp_size or s.devices
         eta_p, eta_pm = self._efficiency("prefill")
         eta_d, eta_dm = self._efficiency("decode")
@@ -222,7 +272,7 @@ class _Run:
             self.model, fleet, s.batch_size, precision=s.precision, efficiency=eta,
             tp_size=s.tp_size or 1, pp_size=s.pp_size, microbatch_count=s.microbatch_count,
             zero_stage=s.zero_stage, activation_recomputation=s.activation_recomputation,
-            seq_len=s.seq_len or int(calibration.value("DefaultSeqLen")))
+            seq_len=s.seq_len or default_seq_len(workload_figures(self.model)))
         self.results["distributed"] = result
         memory = _memory_line(result.memory_per_rank, _capacity(fleet.accelerator))
         metrics = {"memory_per_rank": result.memory_per_rank, "parallelism": result.parallelism}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.checks import check_flag
 from ..engine.engine import resolve_entry
 from ..engine.figures import workload_figures
 from ..engine.precision import bytes_per_value, optimizer_bytes
@@ -32,6 +33,7 @@ class CheckpointModel(ForwardModel):
 
         model = resolve_entry(model, "Models", "model")
         w = workload_figures(model)
+        include_optimizer = check_flag(include_optimizer, "include_optimizer")
         per_param = bytes_per_value(precision) + (optimizer_bytes(precision)
                                                    if include_optimizer else 0.0)
         size = float(checkpoint.checkpoint_size(w.parameters, per_param))

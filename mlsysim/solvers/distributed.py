@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..engine.checks import check_context, check_flag, check_share, check_tensor_parallel, show
 from ..engine.engine import Engine, check_count, check_fraction, peak_for, resolve_entry
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import forward_flops
@@ -41,11 +42,16 @@ class DistributedModel(ForwardModel):
         ranks of the data-parallel group. ``overlap`` is the share of backward compute that
         hides the gradient all-reduce (0 = none).
         """
-        from ..systems.fleet import Fleet
+        from ..systems.fleet import Fleet, as_fleet
         from ..units import Quantity
 
         if not isinstance(fleet, Fleet):
-            fleet = Fleet.from_cluster(fleet)
+            fleet = as_fleet(fleet)
+        if not isinstance(fleet, Fleet):
+            raise InputError(f"fleet must be a Systems.Clusters entry, a Systems.Nodes entry or "
+                             f"a Fleet, got {fleet.hardware.path} (stand-alone devices); build "
+                             "one with mlsysim.systems.Fleet(node=..., count=...)",
+                             name="fleet", value=fleet.hardware.path)
         model = resolve_entry(model, "Models", "model")
         w = workload_figures(model)
         if w.kind == "per_sample":
@@ -58,17 +64,18 @@ class DistributedModel(ForwardModel):
                       check_count(ep_size, "ep_size"))
         m = check_count(microbatch_count, "microbatch_count")
         v = check_count(interleave, "interleave")
-        seq = check_count(seq_len, "seq_len")
+        seq = check_context(check_count(seq_len, "seq_len"), w)
         eta = check_fraction(efficiency, "efficiency")
-        if not 0 <= overlap <= 1:
-            raise InputError(f"overlap must be in [0, 1], got {overlap!r}", name="overlap",
-                             value=overlap)
-        if zero_stage not in (0, 1, 2, 3):
-            raise InputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}",
+        overlap = check_share(overlap, "overlap", "the share of backward compute that hides "
+                              "the gradient all-reduce", "0.5")
+        activation_recomputation = check_flag(activation_recomputation,
+                                              "activation_recomputation")
+        if isinstance(zero_stage, bool) or zero_stage not in (0, 1, 2, 3):
+            raise InputError(f"zero_stage must be 0, 1, 2 or 3, got {show(zero_stage)}",
                              name="zero_stage", value=zero_stage)
-        if allreduce not in ALGORITHMS:
+        if not isinstance(allreduce, str) or allreduce not in ALGORITHMS:
             raise InputError(f"allreduce must be one of {', '.join(ALGORITHMS)}, got "
-                             f"{allreduce!r}", name="allreduce", value=allreduce)
+                             f"{show(allreduce)}", name="allreduce", value=allreduce)
         n = fleet.total_accelerators
         if n % (tp * pp):
             raise InputError(f"tp_size x pp_size = {tp * pp} does not divide the fleet's {n} "
@@ -78,10 +85,8 @@ class DistributedModel(ForwardModel):
         if dp % ep:
             raise InputError(f"ep_size={ep} does not divide the data-parallel size {dp}",
                              name="ep_size", value=ep)
-        if tp > fleet.accelerators_per_node:
-            raise InputError(f"tp_size={tp} exceeds the {fleet.accelerators_per_node} "
-                             "accelerators of a node; tensor parallelism stays inside a node",
-                             name="tp_size", value=tp)
+        check_tensor_parallel(tp, w, per_node=fleet.accelerators_per_node,
+                              node=fleet.node.path or fleet.node.name)
         if global_batch % (dp * m):
             raise InputError(f"global batch {global_batch} does not split into dp={dp} replicas "
                              f"x {m} microbatches; use a multiple of {dp * m}",

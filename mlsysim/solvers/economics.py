@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.checks import check_count, check_share
 from ..engine.engine import check_fraction, check_quantity
-from ..errors import InputError
 from ..physics import economics
 from ..systems.fleet import as_fleet
 from . import zoo_defaults
@@ -35,18 +35,14 @@ class EconomicsModel(ForwardModel):
         """
         from ..units import Quantity
 
-        group = as_fleet(fleet, devices)
+        group = as_fleet(fleet, check_count(devices, "devices"))
         days = check_quantity(duration_days, "day", "duration_days")
         years = days / YEAR_DAYS
         amortization = check_quantity(amortization_years, "year", "amortization_years")
         check_fraction(mfu, "mfu")
-        if maintenance_fraction is not None and (
-                isinstance(maintenance_fraction, bool) or
-                not isinstance(maintenance_fraction, (int, float)) or
-                not 0 <= maintenance_fraction <= 1):
-            raise InputError(f"maintenance_fraction must be a share of capex per year in "
-                             f"[0, 1], got {maintenance_fraction!r}; e.g. 0.1",
-                             name="maintenance_fraction", value=maintenance_fraction)
+        if maintenance_fraction is not None:
+            maintenance_fraction = check_share(maintenance_fraction, "maintenance_fraction",
+                                               "a share of capex per year")
         chip = group.accelerator
         units = group.total_accelerators
         trace: list[str] = []

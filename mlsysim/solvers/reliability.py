@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.checks import check_count
 from ..engine.engine import check_quantity
 from ..engine.profile import si
 from ..physics import reliability
@@ -34,7 +35,7 @@ class ReliabilityModel(ForwardModel):
         """
         from ..units import Quantity
 
-        group = as_fleet(fleet, devices)
+        group = as_fleet(fleet, check_count(devices, "devices"))
         job = check_quantity(job_duration_hours, "hour", "job_duration_hours") * HOUR
         delta = check_quantity(checkpoint_time_s, "s", "checkpoint_time_s")
         recovery = check_quantity(avg_recovery_time_s, "s", "avg_recovery_time_s",

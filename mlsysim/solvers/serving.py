@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..engine.checks import check_context, check_tensor_parallel, largest_node
 from ..engine.engine import (check_count, check_fraction, modeled_bandwidth, peak_for,
                              resolve_entry)
 from ..engine.figures import chip_figures, workload_figures
@@ -44,7 +45,7 @@ class ServingModel(ForwardModel):
                              "decoder language model. Use Engine.solve for it",
                              name="model", value=w.path)
         chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
-        seq = check_count(seq_len, "seq_len")
+        seq = check_context(check_count(seq_len, "seq_len"), w)
         batch = check_count(batch_size)
         tp = check_count(tp_size, "tp_size")
         eta = check_fraction(efficiency, "efficiency")
@@ -53,6 +54,10 @@ class ServingModel(ForwardModel):
         if tp > 1 and math.isnan(chip.scale_up_bandwidth):
             raise InputError(f"tp_size={tp} needs a scale-up link between GPUs, and {chip.name} "
                              "lists none; use tp_size=1", name="tp_size", value=tp)
+        node = largest_node(chip.path) if tp > 1 else None
+        check_tensor_parallel(tp, w, per_node=node[0] if node else None,
+                              node=f"{node[1]}, the largest {chip.name} node in the Zoo"
+                              if node else "")
         weight_b = bytes_per_value(precision)
         act_b = activation_bytes(precision)
         bandwidth = modeled_bandwidth(chip.bandwidth) * eta_mem

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.checks import check_count, show
 from ..engine.engine import check_fraction, check_quantity, resolve_entry
 from ..physics import sustainability
 from ..systems.fleet import DeviceGroup, as_fleet, it_power
@@ -43,7 +44,7 @@ class SustainabilityModel(ForwardModel):
         """
         from ..units import Quantity
 
-        group = as_fleet(fleet, devices)
+        group = as_fleet(fleet, check_count(devices, "devices"))
         seconds = check_quantity(duration_days, "day", "duration_days") * DAY
         utilization = check_fraction(mfu, "mfu")
         trace: list[str] = []
@@ -57,8 +58,8 @@ class SustainabilityModel(ForwardModel):
             facility_pue = check_quantity(pue, "dimensionless", "pue")
             if facility_pue < 1:
                 from ..errors import InputError
-                raise InputError(f"pue must be >= 1 (facility energy / IT energy), got {pue!r}",
-                                 name="pue", value=pue)
+                raise InputError(f"pue must be >= 1 (facility energy / IT energy), got "
+                                 f"{show(pue)}; e.g. pue=1.2", name="pue", value=pue)
             pue_note = f"PUE {facility_pue:g} (given)"
         elif not hosted:
             facility_pue, pue_note = 1.0, "PUE 1 (devices outside a data center)"

@@ -50,7 +50,25 @@ class ZooEntry(BaseModel):
         return self.metadata.path if self.metadata else ""
 
     def provenance_for(self, field_path: str) -> Provenance | None:
+        """The provenance of the number at ``field_path`` (``memory.bandwidth``): the most
+        specific override, else the entry's default. UnknownNameError, with close matches,
+        when the entry has no such field."""
+        self._check_field(field_path)
         return self.metadata.provenance_for(field_path) if self.metadata else None
+
+    def _check_field(self, field_path: Any) -> None:
+        """Nothing when ``field_path`` is a field of this entry (present, or declared and
+        unset); else UnknownNameError naming the entry, the field and close matches."""
+        if isinstance(field_path, str) and field_path:
+            try:
+                get_field(self, field_path)
+                return
+            except KeyError:
+                if field_path in field_paths(type(self)):
+                    return
+        raise unknown_field(self.path or type(self).__name__, field_path,
+                            sorted(field_paths(type(self))),
+                            [path for path, _ in self.numbers() if path])
 
     def _repr_markdown_(self) -> str:
         from ..display import entry_markdown
@@ -69,6 +87,34 @@ class ZooEntry(BaseModel):
     def numbers(self) -> Iterator[tuple[str, Any]]:
         """Every number in the entry as (dotted field path, value), in declaration order."""
         return iter_numbers(self)
+
+
+def unknown_field(owner: str, field_path: Any, known: list[str], numbers: list[str] = (), *,
+                  verb: str = "has"):
+    """The UnknownNameError for a field ``owner`` lacks: close matches from ``known`` (every
+    declared field path), then a few of its ``numbers`` (paths of the numbers it holds)."""
+    import difflib
+
+    from ..errors import UnknownNameError, shown
+
+    if not isinstance(field_path, str):
+        return UnknownNameError(f"{owner}: a field path is text such as 'memory.bandwidth', got "
+                                f"{type(field_path).__name__} {shown(field_path)}",
+                                name=str(type(field_path).__name__))
+    close = difflib.get_close_matches(field_path, list(dict.fromkeys([*numbers, *known])),
+                                      n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    listed = list(numbers) or list(known)
+    if len(listed) <= 8:
+        listing = f"{'its numbers' if numbers else 'its fields'}: {', '.join(listed)}"
+    else:  # name the sections the numbers sit in (memory.*, power.*)
+        heads = dict.fromkeys(path.split(".")[0] + (".*" if "." in path else "")
+                              for path in listed)
+        heads = [head for head in heads if f"{head}.*" not in heads]
+        listing = (f"its {len(listed)} {'numbers' if numbers else 'fields'} are "
+                   f"{', '.join(heads)}")
+    return UnknownNameError(f"{owner} {verb} no field {shown(field_path)}{hint} ({listing})",
+                            name=field_path[:100], suggestions=tuple(close))
 
 
 def is_number(value: Any) -> bool:

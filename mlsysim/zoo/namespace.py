@@ -49,16 +49,42 @@ class _Listing:
         return [(_path_of(entry), entry) for entry in self._entries()]
 
     def sorted_by(self, field: str, *, reverse: bool = False) -> list[Any]:
-        """Entries sorted by a dotted field (``memory.bandwidth``); entries lacking it come last."""
+        """Entries sorted by a dotted field (``memory.bandwidth``); entries lacking it come last.
+
+        UnknownNameError (with close matches) when no entry's schema has the field; InputError
+        when its values cannot be ordered (a nested record, or numbers in different units).
+        """
+        from ..errors import InputError, shown
+
+        entries = self._entries()
+        self._check_sort_field(field, entries)
         present, missing = [], []
-        for entry in self._entries():
+        for entry in entries:
             try:
                 value = entry if _is_scalar(entry) and field == "value" else get_field(entry, field)
             except (KeyError, AttributeError):
                 value = None
             (missing if value is None else present).append((value, entry))
-        present.sort(key=lambda pair: pair[0], reverse=reverse)
+        try:
+            present.sort(key=lambda pair: pair[0], reverse=reverse)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{self.path}.sorted_by({shown(field)}): its values cannot be "
+                             f"ordered ({type(exc).__name__}: {exc}); sort by a number or text "
+                             "field such as 'memory.bandwidth' or 'name'",
+                             name="field", value=field) from None
         return [entry for _, entry in present] + [entry for _, entry in missing]
+
+    def _check_sort_field(self, field: Any, entries: list[Any]) -> None:
+        from .entry import field_paths, schema_accepts, unknown_field
+
+        models = {type(entry) for entry in entries if not _is_scalar(entry)}
+        if isinstance(field, str) and field and (
+                (field == "value" and any(_is_scalar(entry) for entry in entries))
+                or any(schema_accepts(model, field) for model in models)):
+            return
+        known = sorted({path for model in models for path in field_paths(model)}
+                       | ({"value"} if any(_is_scalar(entry) for entry in entries) else set()))
+        raise unknown_field(f"{self.path} entries", field, known, verb="have")
 
 
 def _is_scalar(entry: Any) -> bool:
