@@ -26,6 +26,8 @@ from enum import Enum
 from typing import Any, Optional
 
 import typer
+
+from . import escaping
 from typer.core import TyperGroup
 
 EXIT_OK = 0
@@ -270,7 +272,8 @@ def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group
     if output is Output.markdown:
         typer.echo("| path | name | numbers | verified |\n|---|---|---|---|")
         for row in rows:
-            typer.echo(f"| {row['path']} | {row['name']} | {row['numbers']} | {row['verified']} |")
+            typer.echo(f"| {row['path']} | {escaping.pandoc_inline(escaping.terminal(row['name']))} | "
+                       f"{row['numbers']} | {row['verified']} |")
         return
     from rich.console import Console
     from rich.table import Table
@@ -284,7 +287,8 @@ def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group
     table.add_column("statuses", overflow="fold", ratio=3)
     for row in rows:
         statuses = ", ".join(f"{k} {v}" for k, v in row["status"].items())
-        table.add_row(row["path"], row["name"], str(row["numbers"]), str(row["verified"]), statuses)
+        table.add_row(row["path"], escaping.rich_text(row["name"]), str(row["numbers"]),
+                      str(row["verified"]), statuses)
     console.print(table)
     summary = Table(title="Per namespace")
     for column in ("namespace", "entries", "numbers", "verified", "evidence-backed verified"):
@@ -376,14 +380,14 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
              "provenance": prov.model_dump(mode="json") if prov else None}
             for p, v, prov, s in rows]}, indent=2))
         return
-    typer.echo(f"{record.name}  ({record.path})")
+    typer.echo(f"{escaping.terminal(record.name)}  ({record.path})")
     if record.description:
-        typer.echo(record.description)
+        typer.echo(escaping.terminal(record.description))
     for p, value, provenance, status in rows:
-        source = provenance.short() if provenance else "no provenance"
+        source = escaping.terminal(provenance.short()) if provenance else "no provenance"
         typer.echo(f"  {p.removeprefix(record.path + '.')}: {_format_value(value)}  [{status}]  {source}")
         if provenance and provenance.url and field:
-            typer.echo(f"      {provenance.url}")
+            typer.echo(f"      {escaping.terminal(provenance.url)}")
 
 
 site_app = typer.Typer(no_args_is_help=True, help="Build the Zoo website.")

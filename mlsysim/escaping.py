@@ -178,3 +178,22 @@ def tex_url(url: Any) -> str | None:
     """A web URL for the first argument of ``\\href`` (% # \\ { } escaped), or None."""
     safe = safe_url(url)
     return re.sub(r"([%#\\{}])", r"\\\1", safe) if safe else None
+
+
+# -- terminals ----------------------------------------------------------------
+
+def terminal(text: Any) -> str:
+    """Text safe to print on a terminal: control characters (escape sequences that move the
+    cursor, recolour or retitle the terminal) and newlines become single spaces."""
+    return one_line(_TERMINAL_CONTROL.sub(" ", str(text)))
+
+
+def rich_text(text: Any) -> str:
+    """Text for a rich table cell: :func:`terminal`, and rich's ``[markup]`` shown literally."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(terminal(text))
+
+
+#: C1 controls (U+0080-U+009F) act like escape sequences on many terminals, as do the C0 ones.
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

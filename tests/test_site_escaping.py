@@ -223,3 +223,38 @@ def test_code_spans_refuse_what_they_cannot_escape():
     assert escaping.code("Hardware.Cloud.H100.memory.bandwidth") == "Hardware.Cloud.H100.memory.bandwidth"
     with pytest.raises(escaping.UnsafeText, match="cannot be shown as code"):
         escaping.code("x` <b>")
+
+
+# -- terminals -----------------------------------------------------------------------------
+
+def test_terminal_output_shows_registry_text_literally(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import mlsysim.zoo.registry as registry
+    from mlsysim.cli import app
+    from mlsysim.zoo.registry import DEFAULT_DATA_ROOT
+    import shutil
+
+    shutil.copytree(DEFAULT_DATA_ROOT, tmp_path / "data")
+    title = "\x1b]0;retitled\x07\x1b[2J"   # retitle the terminal, clear the screen
+
+    def h100(entry):
+        entry["name"] = f"H100 {title}[red]not red[/red]"
+        entry["description"] = f"line one\nline two {title}"
+    _edit(tmp_path / "data" / "Hardware" / "Cloud" / "H100.yaml", h100)
+    poisoned = Zoo(tmp_path / "data")
+    monkeypatch.setattr(registry, "default_zoo", lambda: poisoned)
+    for args in (["zoo", "Hardware.Cloud"], ["show", "Hardware.Cloud.H100"],
+                 ["zoo", "Hardware.Cloud", "-o", "markdown"]):
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, args
+        # rich and Markdown show brackets backslash-escaped; either way the text is literal
+        assert "[red]not red[/red]" in re.sub(r"\\(.)", r"\1", result.output), args
+    shown = CliRunner().invoke(app, ["show", "Hardware.Cloud.H100"]).output
+    assert "line one line two" in shown
+
+
+def test_terminal_escaping_functions():
+    assert escaping.terminal("a\x1b[31mb\x9bc\nd") == "a [31mb c d"
+    assert escaping.rich_text("[bold]x[/bold]") == "\\[bold]x\\[/bold]"
