@@ -202,3 +202,32 @@ def test_page_names_are_checked_again_where_they_are_written(tmp_path):
     record = Provenance(kind=ProvenanceKind("estimate"), ref="r", notes="n", id="../../x")
     with pytest.raises(ValueError, match="cannot name a page"):
         _source_key(record)
+
+
+# -- the appendix build overwrites only the tables it wrote -------------------------------------
+
+def test_appendix_build_never_overwrites_a_file_it_did_not_write(tmp_path, user_files):
+    from mlsysim.appendix.cli import appendix_app
+
+    def build(out: Path):
+        return CliRunner().invoke(appendix_app, ["build", "--out", str(out), "--as-of", AS_OF.isoformat()])
+
+    mine = user_files / "hardware-cloud.qmd"
+    mine.write_text("my own table\n", encoding="utf-8")
+    before = digest(user_files)
+    result = build(user_files)
+    assert result.exit_code == 1
+    assert "holds hardware-cloud.qmd, which mlsysim did not write" in result.stderr
+    assert digest(user_files) == before
+    # Through a link: neither the folder nor a table file is written through one.
+    link = tmp_path / "tables-link"
+    link.symlink_to(user_files, target_is_directory=True)
+    assert "is a symbolic link" in build(link).stderr
+    out = tmp_path / "tables"
+    assert build(out).exit_code == 0
+    (out / "models-vision.tex").unlink()
+    (out / "models-vision.tex").symlink_to(user_files / "notes.txt")
+    assert build(out).exit_code == 1 and digest(user_files) == before
+    # A rebuild over its own output is fine.
+    (out / "models-vision.tex").unlink()
+    assert build(out).exit_code == 0

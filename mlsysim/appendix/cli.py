@@ -63,6 +63,15 @@ def build(out: Path = typer.Option(..., "--out", help="Folder to write <id>.qmd 
     from .drift import generated_files
 
     files = _render(tables, as_of)
+    if out.is_symlink():
+        _fail(f"--out {_shown(out)} is a symbolic link; give the real folder (the tables are "
+              "never written through a link)")
+    # Only files an earlier build wrote (they carry the generated mark) are replaced.
+    theirs = [out / name for name in files if (out / name).is_symlink() or (
+        (out / name).exists() and (out / name) not in generated_files(out))]
+    if theirs:
+        _fail(f"--out {_shown(out)} holds {theirs[0].name}, which mlsysim did not write (no "
+              f"generated mark on its first line); move it away or build into another folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
         for stale in generated_files(out):

@@ -50,7 +50,7 @@ def generated_files(directory: Path) -> list[Path]:
     """Files in ``directory`` that an earlier build wrote (they carry the generated mark)."""
     found = []
     for path in sorted(directory.iterdir()):
-        if path.is_file() and path.suffix.lstrip(".") in FORMATS:
+        if path.is_file() and not path.is_symlink() and path.suffix.lstrip(".") in FORMATS:
             with path.open(encoding="utf-8", errors="replace") as handle:
                 if GENERATED_MARK in handle.readline():
                     found.append(path)
