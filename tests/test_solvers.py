@@ -149,3 +149,19 @@ def test_distributed_errors_name_the_input(kwargs, fragment):
 def test_fleet_rejects_bad_count():
     with pytest.raises(InputError, match="whole number of nodes >= 1, got 0"):
         _fleet(0)
+
+
+def test_distributed_default_sequence_fits_the_models_context():
+    # The calibrated 2048-token default would exceed GPT-2's 1024-token context; unset, it
+    # takes the context, and the trace says so. A seq_len given beyond the context is refused.
+    import mlsysim
+    from mlsysim.errors import InputError
+    from mlsysim.systems import Fleet
+
+    fleet = Fleet(node=mlsysim.Systems.Nodes.DGX_H100, count=2)
+    result = DistributedModel().solve("GPT2", fleet, 64)
+    assert any("x 1024 tokens per replica" in line for line in result.constraint_trace)
+    assert any("x 2048 tokens per replica" in line
+               for line in DistributedModel().solve("Llama3_8B", fleet, 64).constraint_trace)
+    with pytest.raises(InputError, match="seq_len"):
+        DistributedModel().solve("GPT2", fleet, 64, seq_len=2048)

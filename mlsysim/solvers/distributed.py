@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 from ..engine.checks import check_context, check_flag, check_share, check_tensor_parallel, show
-from ..engine.engine import Engine, check_count, check_fraction, peak_for, resolve_entry
+from ..engine.engine import (Engine, check_count, check_fraction, default_seq_len, peak_for,
+                             resolve_entry)
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import forward_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
@@ -32,7 +33,7 @@ class DistributedModel(ForwardModel):
     def solve(self, model: Any, fleet: Any, batch_size: int, precision: str = "fp16",
               efficiency: float = 0.5, tp_size: int = 1, pp_size: int = 1, ep_size: int = 1,
               microbatch_count: int = 1, zero_stage: int = 0,
-              activation_recomputation: bool = False, seq_len: int = 2048, *,
+              activation_recomputation: bool = False, seq_len: int | None = None, *,
               interleave: int = 1, allreduce: str = "hierarchical",
               overlap: float = 0.0) -> SolverResult:
         """Step time, communication, pipeline bubble, scaling efficiency and memory per rank.
@@ -40,7 +41,8 @@ class DistributedModel(ForwardModel):
         ``batch_size`` is the global batch in sequences. The fleet's accelerators split into
         data-parallel groups of tp x pp ranks: dp = N / (tp * pp); experts shard over ``ep_size``
         ranks of the data-parallel group. ``overlap`` is the share of backward compute that
-        hides the gradient all-reduce (0 = none).
+        hides the gradient all-reduce (0 = none). ``seq_len`` defaults to the calibrated
+        training sequence length (2048 tokens), or the model's context if that is shorter.
         """
         from ..systems.fleet import Fleet, as_fleet
         from ..units import Quantity
@@ -64,7 +66,8 @@ class DistributedModel(ForwardModel):
                       check_count(ep_size, "ep_size"))
         m = check_count(microbatch_count, "microbatch_count")
         v = check_count(interleave, "interleave")
-        seq = check_context(check_count(seq_len, "seq_len"), w)
+        seq = (default_seq_len(w) if seq_len is None
+               else check_context(check_count(seq_len, "seq_len"), w))
         eta = check_fraction(efficiency, "efficiency")
         overlap = check_share(overlap, "overlap", "the share of backward compute that hides "
                               "the gradient all-reduce", "0.5")
