@@ -176,13 +176,19 @@ def sourced(value: Any, provenance: Provenance, *, name: str = "", description: 
             unit: str | None = None, path: str | None = None):
     """Wrap ``value`` with its provenance: a :class:`Sourced` float, or a Quantity if ``unit`` is given."""
     if unit is not None:
-        from .units import Quantity
+        from .units import parse_quantity
 
-        return sourced_qty(Quantity(value, unit), provenance, name=name,
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"sourced() needs a number, got {type(value).__name__}")
+        # Through the one reader of quantities: the unit's form, NaN, infinity and size are checked.
+        return sourced_qty(parse_quantity({"value": value, "unit": unit}), provenance, name=name,
                            description=description, path=path)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"sourced() needs a number, got {value!r}; pass unit= for a quantity")
-    return Sourced(value, provenance, name, description, path)
+        raise TypeError(f"sourced() needs a number, got {type(value).__name__}; pass unit= for a "
+                        "quantity")
+    from .units import check_magnitude
+
+    return Sourced(check_magnitude(value), provenance, name, description, path)
 
 
 def sourced_qty(quantity: Any, provenance: Provenance, *, name: str = "",

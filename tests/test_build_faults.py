@@ -185,12 +185,19 @@ def test_a_path_like_source_id_writes_nothing_outside_the_build(tmp_path, zoo_da
         "  notes: Its id is a path.\n"), encoding="utf-8")
     out = tmp_path / "build" / "site"
     everything_before = {p for p in tmp_path.parent.rglob("*")}
-    for strict in (True, False):
-        with pytest.raises(SiteBuildError):
-            build_site(out, zoo=Zoo(zoo_data), as_of=AS_OF, strict=strict)
+    # Strict: the invalid-record finding stops the build.
+    with pytest.raises(SiteBuildError) as error:
+        build_site(out, zoo=Zoo(zoo_data), as_of=AS_OF)
+    [finding] = [f for f in error.value.findings if f.gate == "invalid-record"]
+    assert "escaped-page" in finding.line() and "sources.yaml" in finding.line()
+    assert not out.exists()
+    # Not strict: the record never reaches the site, and the finding is returned.
+    summary = build_site(out, zoo=Zoo(zoo_data), as_of=AS_OF, strict=False)
+    assert any(f.gate == "invalid-record" and "escaped-page" in f.line() for f in summary.findings)
     created = {p for p in tmp_path.parent.rglob("*")} - everything_before
     assert [p for p in created if "escaped-page" in p.name] == []
-    assert not out.exists()
+    assert all(out in p.parents or p == out or p in out.parents for p in created if p.exists()), \
+        "the build wrote outside its folder"
 
 
 def test_page_names_are_checked_again_where_they_are_written(tmp_path):

@@ -84,8 +84,8 @@ def load_tables(path: Path | str = DECLARATION_FILE) -> list[Table]:
     path = Path(path)
     try:
         raw = read_yaml(path)
-    except (OSError, ZooError) as exc:
-        raise AppendixError(f"{path}: {exc}") from None
+    except ZooError as exc:  # the message names the file already
+        raise AppendixError(str(exc)) from None
     if not isinstance(raw, dict) or set(raw) != {"tables"} or not isinstance(raw["tables"], list):
         raise AppendixError(f"{path}: expected one key `tables` holding a list of tables")
     tables: list[Table] = []

@@ -17,16 +17,17 @@ are reported but never fail the audit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import yaml
 
-from ..errors import ZooError
+from ..errors import SOURCE_ID, ZooError
 from ..provenance import Provenance, ProvenanceKind
 from ..zoo.catalog import CATALOG_FILE
-from ..zoo.registry import Zoo
+from ..zoo.registry import NAMESPACES, Zoo
 from .policy import FreshnessPolicy
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
     except ZooError as exc:
         return AuditReport([_load_error_finding(exc)], 0, 0, as_of)
     for record_id, exc in sorted(catalog.errors.items()):
-        findings.append(Finding(f"{CATALOG_FILE}#{record_id}", "invalid-record", exc.problem,
+        findings.append(Finding(_catalog_label(record_id, exc), "invalid-record", exc.problem,
                                 exc.fix or "fix the record"))
     for record_id in catalog:
         record = catalog.get(record_id)
@@ -118,13 +119,13 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
     from ..zoo.loader import load_group
 
     loaded: dict[str, dict] = {}
-    failed_entries: set[str] = set()
+    causes = _Causes()
     for group in zoo.groups():
         errors: list[ZooError] = []
         loaded[group.path] = load_group(group.spec, zoo.data_root, catalog, errors)
-        failed_entries.update(exc.entry for exc in errors if exc.entry)
-        if group.path in group_paths:
-            findings.extend(_load_error_finding(exc) for exc in errors)
+        findings.extend(causes.add_group(group, loaded[group.path], errors,
+                                         reported=group.path in group_paths))
+    failed_entries = causes.failed_entries()
     all_numbers = number_map(record for records in loaded.values() for record in records.values())
     known_numbers = set(all_numbers)
 
@@ -141,8 +142,7 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
                 if provenance is None:
                     uncovered.append(field or "value")
                     continue
-                findings.extend(_check_number(path, provenance, as_of, policy, known_numbers,
-                                              failed_entries))
+                findings.extend(_check_number(path, provenance, as_of, policy, known_numbers))
                 if provenance.evidence_backed and provenance.verified is None:
                     unverified.setdefault(_record_label(provenance), []).append(path)
             if uncovered:
@@ -165,8 +165,129 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
             f"{len(paths)} number(s) cite this evidence-backed record, which nobody has verified "
             f"yet (e.g. {paths[0]})",
             "check the numbers against the source and add 'verified: YYYY-MM-DD'", "warning"))
+    findings = causes.collapse(findings, zoo)
     return AuditReport(sorted(set(findings), key=lambda finding: finding.line()), numbers, entries,
                        as_of, index)
+
+
+def _catalog_label(record_id: str, exc: ZooError) -> str:
+    """Where a bad catalog record is: ``sources.yaml#id``, or the file when the id itself is bad
+    (an invalid id is never echoed as a location)."""
+    if SOURCE_ID.fullmatch(record_id):
+        return f"{CATALOG_FILE}#{record_id}"
+    return exc.file or CATALOG_FILE
+
+
+class _Causes:
+    """Root causes of load failures, so each is reported once and not buried.
+
+    One bad file knocks out an entry (or a whole group stored as one file); every
+    reference into it (a derived input, a document path, an entry's ``hardware:``, a key
+    of a ``keyed_by`` group) then fails too. Those follow-on findings are dropped and
+    counted on the root cause's line.
+    """
+
+    def __init__(self) -> None:
+        self.broken: dict[str, str] = {}        # entry or group path -> root key
+        self.roots: dict[str, Finding] = {}     # root key -> its finding
+        self.unreported: set[str] = set()       # roots in groups outside the audit's scope
+        self.counts: dict[str, int] = {}        # root key -> follow-ons dropped
+
+    def add_group(self, group, loaded: dict, errors: list[ZooError], *,
+                  reported: bool) -> list[Finding]:
+        """Record a group's load errors; returns the findings to report for it."""
+        out = []
+        for exc in errors:
+            finding = _load_error_finding(exc)
+            key = exc.entry or (group.path if not loaded else None)
+            if key is not None:
+                self.broken.setdefault(key, key)
+                self.roots.setdefault(key, finding)
+                if not reported:
+                    self.unreported.add(key)
+            if reported:
+                out.append(finding)
+        return out
+
+    def failed_entries(self) -> set[str]:
+        return set(self.broken)
+
+    def _follow_on(self, root: str) -> None:
+        self.counts[root] = self.counts.get(root, 0) + 1
+
+    def cause_of(self, finding: Finding, zoo: Zoo) -> str | None:
+        """The root key a finding follows from, or None when it stands on its own."""
+        if not self.broken:
+            return None
+        for path in [finding.path, *_PATH_IN_TEXT.findall(finding.problem)]:
+            parts = path.split(".")
+            for length in (3, 2):
+                root = self.broken.get(".".join(parts[:length]))
+                if root is not None and len(parts) >= length:
+                    return root
+            if len(parts) >= 2 and parts[0] in NAMESPACES:  # Scenarios.SmartDoorbell (flat)
+                root = self._broken_flat_group(zoo, parts[0], parts[1])
+                if root is not None:
+                    return root
+        keyed = _KEYED_BY.match(finding.problem)
+        if keyed:  # "'H100' names no Hardware entry": the entry (or its group) failed to load
+            key, namespace = keyed.groups()
+            for path, root in self.broken.items():
+                parts = path.split(".")
+                if parts[0] == namespace and (len(parts) == 2 or parts[-1] == key):
+                    return root
+        return None
+
+    def _broken_flat_group(self, zoo: Zoo, namespace: str, name: str) -> str | None:
+        try:
+            space = zoo.namespace(namespace)
+        except Exception:  # noqa: BLE001 - the manifest error is reported on its own
+            return None
+        if name in space:
+            return None
+        for group in space.groups.values():
+            if group.spec.flat and group.path in self.broken:
+                return self.broken[group.path]
+        return None
+
+    def collapse(self, findings: list[Finding], zoo: Zoo) -> list[Finding]:
+        """``findings`` without follow-ons; each root's line counts those it caused."""
+        root_lines = {finding: key for key, finding in self.roots.items()}
+        kept = []
+        for finding in findings:
+            if finding in root_lines:
+                kept.append(finding)
+                continue
+            root = self.cause_of(finding, zoo)
+            if root is None or root not in self.roots:
+                kept.append(finding)
+            elif finding.severity == "error" or root in self.unreported:
+                self._follow_on(root)
+        out = []
+        for finding in kept:
+            key = root_lines.get(finding)
+            count = self.counts.pop(key, 0) if key is not None else 0
+            out.append(_with_count(finding, count))
+        for key, count in sorted(self.counts.items()):  # roots outside the audited scope
+            if count and key in self.roots:
+                root = self.roots[key]
+                out.append(Finding(root.path, root.gate, f"{count} finding(s) in the audited "
+                                   f"scope follow from this error outside it: {root.problem}",
+                                   root.fix, root.severity))
+        return out
+
+
+def _with_count(finding: Finding, count: int) -> Finding:
+    if not count:
+        return finding
+    return Finding(finding.path, finding.gate,
+                   f"{finding.problem} ({count} other finding(s) follow from this one and are "
+                   "left out until it is fixed)", finding.fix, finding.severity)
+
+
+_PATH_IN_TEXT = re.compile(r"(?<![\w])(?:mlsysim\.)?((?:" + "|".join(NAMESPACES)
+                           + r")\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+_KEYED_BY = re.compile(r"'(\w+)' names no (\w+) entry")
 
 
 def _drift_findings(zoo: Zoo, in_scope: list, numbers: dict, *, complete: bool,
@@ -177,7 +298,8 @@ def _drift_findings(zoo: Zoo, in_scope: list, numbers: dict, *, complete: bool,
     try:
         lock = read_lock(zoo.data_root)
     except (ValueError, yaml.YAMLError) as exc:
-        return [Finding(str(zoo.data_root / LOCK_FILE), GATE, f"cannot be read: {exc}",
+        problem = exc.problem if isinstance(exc, ZooError) else " ".join(str(exc).split())
+        return [Finding(str(zoo.data_root / LOCK_FILE), GATE, f"cannot be read: {problem}",
                         "run `mlsysim audit --lock-derived` to rewrite it")]
     state = current_state(in_scope, numbers)
     return check_drift(state, lock, zoo.data_root, complete=complete, failed_entries=failed_entries)
@@ -226,7 +348,7 @@ def _quality_findings(zoo: Zoo, loaded: dict[str, dict], in_scope: list) -> list
 
     paths = {record.path for record in in_scope}
     found = [Finding(path, "consistency", problem, fix)
-             for path, problem, fix in check_consistency(zoo, loaded)
+             for path, problem, fix in check_consistency(_LoadedZoo(zoo, loaded), loaded)
              if ".".join(path.split(".")[:3]) in paths]
     try:
         bounds = load_bounds()
@@ -237,18 +359,42 @@ def _quality_findings(zoo: Zoo, loaded: dict[str, dict], in_scope: list) -> list
     return found
 
 
+class _LoadedGroup:
+    """A group as the audit loaded it: bad entries left out, never reloaded (which would raise)."""
+
+    def __init__(self, group, records: dict):
+        self.spec, self.path, self._records = group.spec, group.path, records
+
+    def keys(self) -> list[str]:
+        return list(self._records)
+
+    def records(self) -> dict:
+        return dict(self._records)
+
+
+class _LoadedZoo:
+    """The Zoo seen through what the audit loaded, for the checks that walk its groups."""
+
+    def __init__(self, zoo: Zoo, loaded: dict[str, dict]):
+        self._zoo, self._loaded = zoo, loaded
+        self.data_root = zoo.data_root
+
+    def groups(self):
+        for group in self._zoo.groups():
+            yield _LoadedGroup(group, self._loaded.get(group.path, {}))
+
+
 def _record_label(provenance: Provenance) -> str:
     return f"{CATALOG_FILE}#{provenance.id}" if provenance.id else f"inline record '{provenance.ref}'"
 
 
 def _check_number(path: str, provenance: Provenance, as_of: dt.date, policy: FreshnessPolicy,
-                  known_numbers: set[str], failed_entries: set[str]) -> list[Finding]:
+                  known_numbers: set[str]) -> list[Finding]:
     found = []
     if provenance.kind is ProvenanceKind.DERIVED:
         for source in provenance.inputs:
-            entry = ".".join(source.split(".")[:3])
-            if source in known_numbers or entry in failed_entries:
-                continue  # a failed entry is reported once, on its own line
+            if source in known_numbers:
+                continue  # an input in an entry that failed to load is folded into its line
             found.append(Finding(path, "dangling-reference",
                                  f"derived input {source} does not resolve to a registry number",
                                  "point 'inputs' at an existing registry number"))

@@ -20,11 +20,13 @@ file is written sorted, one line per input, so a review shows what was confirmed
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 import yaml
 
+from ..errors import ZooError
 from ..provenance import Provenance, ProvenanceKind
 
 if TYPE_CHECKING:
@@ -91,12 +93,15 @@ def _input_fingerprint(number: tuple[Any, Provenance | None] | None) -> str | No
 
 def read_lock(data_root: Path) -> dict[str, dict[str, Any]] | None:
     """The lock in ``data_root``; None when there is none."""
+    from ..zoo.yaml_io import read_yaml
+
     file = data_root / LOCK_FILE
-    if not file.is_file():
+    if not os.path.lexists(file):
         return None
-    raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(file, root=data_root) or {}
     if not isinstance(raw, dict):
-        raise ValueError(f"{file} must map derived number paths to their recorded inputs")
+        raise ZooError("the lock must map derived number paths to their recorded inputs",
+                       file=str(file), fix="run `mlsysim audit --lock-derived` to rewrite it")
     return raw
 
 

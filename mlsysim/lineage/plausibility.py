@@ -30,13 +30,16 @@ def load_bounds(path: Path = RULES_FILE) -> list[Bound]:
     from ..units import UnitParseError, parse_quantity
 
     raw = read_yaml(path) or {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("rules", []), list):
+        raise ZooError("the plausibility rules must be a mapping with a list under 'rules'",
+                       file=str(path), fix="write 'rules:' followed by one '- group: ...' per rule")
     bounds = []
     for index, rule in enumerate(raw.get("rules", [])):
         try:
             low, high = parse_quantity(rule["min"]), parse_quantity(rule["max"])
             bounds.append(Bound(rule["group"], tuple(rule["fields"]), low, high,
                                 dict(rule.get("except") or {})))
-        except (KeyError, TypeError, UnitParseError) as exc:
+        except (KeyError, TypeError, ValueError, UnitParseError) as exc:
             raise ZooError(f"plausibility rule #{index + 1} is malformed ({exc})", file=str(path),
                            fix="give group, fields, min and max as quantities") from None
     return bounds

@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..engine.checks import show
 from ..errors import InputError, UnknownNameError
+from .spec import LIMITS, Count, check_limit, describe_errors
 
 ASSERT_PATTERN = re.compile(r"^\s*(feasibility|performance|macro)\.(\w+)\s*(<=|>=|<|>|==)\s*(.+?)\s*$")
 OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -50,6 +52,14 @@ class PlanConstraints(BaseModel):
     carbon_budget: str | None = Field(default=None, description="e.g. '20 tCO2e' over the period.")
     cost_budget: str | None = Field(default=None, description="e.g. '300000 USD' TCO over the period.")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _quantity(cls, value: Any, info: Any) -> Any:
+        """Each limit is a positive, finite quantity of its dimension, kept as written."""
+        if value is None:
+            return value
+        return check_constraint(info.field_name, value)
+
 
 class PlanFile(BaseModel):
     """What ``mlsysim eval plan.yaml`` reads."""
@@ -60,25 +70,55 @@ class PlanFile(BaseModel):
     workload: str = Field(description="Model name or path, e.g. Llama3_70B.")
     hardware: str = Field(description="Accelerator or device name or path, e.g. H100.")
     mode: Literal["inference", "serving", "training"] = "inference"
-    batch_size: int = Field(default=1, ge=1)
+    batch_size: Count = 1
     precision: str = "fp16"
-    seq_len: int | None = Field(default=None, ge=1)
-    devices: int = Field(default=1, ge=1, description="How many of the hardware.")
-    tp_size: int | None = Field(default=None, ge=1)
-    pp_size: int = Field(default=1, ge=1)
-    microbatch_count: int = Field(default=1, ge=1)
+    seq_len: Count | None = Field(default=None, description="Prompt plus context tokens; "
+                                  "required in serving mode.")
+    devices: Count = Field(default=1, description="How many of the hardware.")
+    tp_size: Count | None = None
+    pp_size: Count = 1
+    microbatch_count: Count = 1
     zero_stage: Literal[0, 1, 2, 3] = 0
     activation_recomputation: bool = False
     fleet: str | None = Field(default=None, description="A Systems.Clusters entry (training).")
     region: str | None = Field(default=None, description="An Infrastructure.Grids entry, e.g. Norway.")
-    utilization: float = Field(default=1.0, gt=0, le=1)
-    duration_days: float = Field(default=365.0, gt=0)
-    efficiency: float | None = Field(default=None, gt=0, le=1,
+    utilization: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
+    duration_days: float = Field(default=365.0, gt=0, allow_inf_nan=False)
+    efficiency: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False,
                                      description="Share of peak compute (default: calibrated).")
     constraints: PlanConstraints = Field(default_factory=PlanConstraints)
     asserts: list[str] = Field(default_factory=list, description=(
         "Checks on results: '<level>.<metric> <op> <value>', level one of feasibility, "
         "performance, macro; op one of < <= > >= ==; e.g. 'performance.latency < 10 ms'."))
+
+
+def check_constraint(name: str, value: Any) -> str:
+    """``value`` (text such as '450 ms') if it reads as a positive, finite quantity of the
+    dimension the limit ``name`` needs; else ValueError naming the value and an example."""
+    from ..units import DIMENSIONS, UnitParseError, check_dimension, parse_quantity
+
+    dimension, example = LIMITS[name]
+    if not isinstance(value, str):
+        raise ValueError(f"must be a quantity with its unit, such as '{example}', got "
+                         f"{show(value)}")
+    try:
+        quantity = parse_quantity(value)
+    except UnitParseError as exc:
+        cause = f" ({exc})" if len(str(exc)) <= 160 else ""
+        raise ValueError(f"cannot read {show(value)} as a quantity{cause}; write e.g. "
+                         f"'{example}'") from None
+    try:
+        check_dimension(quantity, DIMENSIONS[dimension])
+    except ValueError as exc:
+        raise ValueError(f"{exc}; write e.g. '{example}'") from None
+    check_limit(name, quantity)
+    return value
+
+
+def _where(file: Path) -> str:
+    """A plan file's name for a message (a long path is cut)."""
+    text = str(file)
+    return text if len(text) <= 80 else show(text)
 
 
 @dataclass(frozen=True)
@@ -91,25 +131,31 @@ class AssertResult:
 
 def load_plan(path: str | Path) -> PlanFile:
     """Read and validate a plan file; InputError naming the file and field on bad input."""
+    from ..errors import ZooError
     from ..zoo.yaml_io import read_yaml
 
     file = Path(path)
-    if not file.is_file():
-        raise InputError(f"plan file {str(path)!r} does not exist", name="plan", value=str(path))
+    try:
+        exists = file.exists()  # read_yaml refuses what is not a regular file (a FIFO, a folder)
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        exists = False
+    if not exists:
+        raise InputError(f"plan file {show(str(path))} does not exist; give the path of a YAML "
+                         "plan (fields in `mlsysim schema`)", name="plan", value=str(path))
     try:
         data = read_yaml(file)
-    except Exception as exc:  # YAML syntax: name the file and the cause
-        raise InputError(f"{file}: not valid YAML ({exc})", name="plan", value=str(path)) from None
+    except ZooError as exc:  # unreadable, too large, not UTF-8, not YAML: one line naming the file
+        raise InputError(f"plan file {_where(file)}: {exc.problem} — {exc.fix}", name="plan",
+                         value=str(path)) from None
     if not isinstance(data, dict):
-        raise InputError(f"{file}: a plan is a mapping of fields (workload, hardware, ...); "
-                         f"got {type(data).__name__}", name="plan", value=str(path))
+        raise InputError(f"{_where(file)}: a plan is a mapping of fields (workload, hardware, "
+                         f"...); got {type(data).__name__}", name="plan", value=str(path))
     try:
         plan = PlanFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        raise InputError(f"{file}: {problems}. See `mlsysim schema` for the fields",
-                         name="plan", value=str(path)) from None
+        fields = {**PlanFile.model_fields, **PlanConstraints.model_fields}
+        raise InputError(f"{_where(file)}: {describe_errors(exc, fields=fields)}. See "
+                         "`mlsysim schema` for the fields", name="plan", value=str(path)) from None
     for text in plan.asserts:
         _parse_assert(text)
     return plan
@@ -123,12 +169,19 @@ def plan_to_scenario(plan: PlanFile) -> Any:
     zoo = default_zoo()
 
     def path(name: str | None, namespace: str, field: str) -> str | None:
+        from ..engine.engine import MAX_NAME_LENGTH
+
         if name is None:
             return None
+        if len(name) > MAX_NAME_LENGTH:
+            raise UnknownNameError(f"{field}: {show(name)} is not a {namespace} name or path "
+                                   f"(those are at most {MAX_NAME_LENGTH} characters); list "
+                                   f"them with `mlsysim zoo {namespace}`", name=name[:100])
         try:
             return zoo.lookup(name, namespaces=(namespace,))
         except UnknownNameError as exc:
-            raise type(exc)(f"{field}: {exc}", name=exc.name,
+            message = str(exc).replace(repr(name), show(name))
+            raise type(exc)(f"{field}: {message}", name=exc.name,
                             suggestions=exc.suggestions) from None
 
     data = plan.model_dump(exclude={"constraints", "asserts", "efficiency", "fleet", "region"})
@@ -140,9 +193,9 @@ def plan_to_scenario(plan: PlanFile) -> Any:
     try:
         return ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        raise InputError(f"plan: {problems}", name="plan", value=plan.name) from None
+        prefix = {name: "constraints." for name in PlanConstraints.model_fields}
+        raise InputError(f"plan: {describe_errors(exc, prefix=prefix)}", name="plan",
+                         value=plan.name) from None
 
 
 def evaluate_plan(plan: PlanFile):
@@ -157,15 +210,17 @@ def _parse_assert(text: str):
 
     match = ASSERT_PATTERN.match(text)
     if not match:
-        raise InputError(f"assert {text!r} is not '<level>.<metric> <op> <value>' (level: "
+        raise InputError(f"assert {show(text)} is not '<level>.<metric> <op> <value>' (level: "
                          "feasibility, performance or macro; op: < <= > >= ==), e.g. "
                          "'performance.latency < 10 ms'", name="asserts", value=text)
     level, metric, op, raw = match.groups()
     try:
         expected = parse_quantity(raw)
     except UnitParseError as exc:
-        raise InputError(f"assert {text!r}: cannot read {raw!r} as a value ({exc})",
-                         name="asserts", value=text) from None
+        cause = f" ({exc})" if len(str(exc)) <= 160 else ""
+        raise InputError(f"assert {show(text)}: cannot read {show(raw)} as a value{cause}; "
+                         "write a number and its unit, e.g. '10 ms'", name="asserts",
+                         value=text) from None
     return level, metric, op, expected
 
 

@@ -7,12 +7,14 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from ..errors import ZooError
+from ..errors import SOURCE_ID, ZooError, shown
 from ..provenance import Provenance
 from .yaml_io import read_yaml
 
 CATALOG_FILE = "sources.yaml"
 CATALOG_DIR = "sources"
+SOURCE_ID_FIX = ("use ASCII letters, digits, '.', '_' and '-', starting with a letter or digit, "
+                 "at most 120 characters (e.g. nvidia-h100-datasheet)")
 
 
 def format_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
@@ -29,7 +31,7 @@ def format_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
         elif err["type"] == "missing":
             message = "required field is missing"
         if "input" in err and err["type"] not in ("extra_forbidden", "missing", "value_error"):
-            message += f" (got {err['input']!r})"
+            message += f" (got {shown(err['input'])})"
         out.append((loc, message))
     return out
 
@@ -38,14 +40,15 @@ def build_record(data: Any, *, record_id: str | None, file: str, entry: str | No
                  field: str | None) -> Provenance:
     """Validate one inline or catalog provenance mapping, with errors naming where it is."""
     if not isinstance(data, Mapping):
-        raise ZooError(f"a provenance record must be a mapping, got {data!r}",
+        raise ZooError(f"a provenance record must be a mapping, got {shown(data)}",
                        file=file, entry=entry, field=field, fix="give kind, ref, url, verified, notes",
                        gate="invalid-record")
     payload = dict(data)
     if record_id is not None:
         if "id" in payload and payload["id"] != record_id:
-            raise ZooError(f"record key {record_id!r} and its id {payload['id']!r} differ",
-                           file=file, entry=entry, fix="drop the id field; the key is the id")
+            raise ZooError(f"record key {shown(record_id)} and its id {shown(payload['id'])} differ",
+                           file=file, entry=entry, fix="drop the id field; the key is the id",
+                           gate="invalid-record")
         payload["id"] = record_id
     try:
         return Provenance.model_validate(payload)
@@ -77,16 +80,26 @@ class SourceCatalog:
         errors: dict[str, ZooError] = {}
         defined_in: dict[str, str] = {}
         for file in files:
-            raw = read_yaml(file) or {}
+            raw = read_yaml(file, root=data_root) or {}
             if not isinstance(raw, Mapping):
-                raise ZooError("the source catalog must map ids to records", file=str(file))
+                raise ZooError("the source catalog must map ids to records", file=str(file),
+                               fix="write one 'id: {kind: ..., ref: ...}' mapping per record",
+                               gate="invalid-record")
             for record_id, data in raw.items():
+                given = record_id
                 record_id = str(record_id)
+                if not SOURCE_ID.fullmatch(record_id):
+                    # Ids become file names on the site: one that is not an id never reaches it.
+                    errors[record_id] = ZooError(
+                        f"source id {shown(given)} does not match the id pattern "
+                        f"{SOURCE_ID.pattern}", file=str(file), fix=SOURCE_ID_FIX,
+                        gate="invalid-record")
+                    continue
                 if record_id in defined_in:
                     errors[record_id] = ZooError(
                         f"source id {record_id!r} is defined twice", file=str(file),
                         entry=record_id, fix=f"keep one definition (the other is in "
-                                             f"{defined_in[record_id]})")
+                                             f"{defined_in[record_id]})", gate="invalid-record")
                     continue
                 defined_in[record_id] = str(file)
                 try:
@@ -115,16 +128,18 @@ class SourceCatalog:
             if reference in self.records:
                 return self.records[reference]
             if reference in self.errors:
-                raise ZooError(f"source {reference!r} is an invalid catalog record "
+                raise ZooError(f"source {shown(reference)} is an invalid catalog record "
                                f"({self.errors[reference].problem})",
                                file=file, entry=entry, field=field,
-                               fix=f"fix the record {reference!r} in {CATALOG_FILE}",
+                               fix=f"fix the record {shown(reference)} in "
+                                   f"{self.errors[reference].file or CATALOG_FILE}",
                                gate="invalid-record")
             import difflib
 
-            close = difflib.get_close_matches(reference, list(self.records), n=3)
+            close = (difflib.get_close_matches(reference, list(self.records), n=3)
+                     if len(reference) <= 200 else [])
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ZooError(f"unknown source id {reference!r}{hint}", file=file, entry=entry,
+            raise ZooError(f"unknown source id {shown(reference)}{hint}", file=file, entry=entry,
                            field=field, fix=f"add the record to {CATALOG_FILE} or fix the id",
                            gate="dangling-reference")
         return build_record(reference, record_id=None, file=file, entry=entry, field=field)

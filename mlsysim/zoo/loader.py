@@ -10,18 +10,35 @@ mapping keys to entries (``Literature/Training.yaml``). In an entry, the key
 from __future__ import annotations
 
 import importlib
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ZooError
+from ..errors import ENTRY_NAME, ZooError, shown
 from .catalog import SourceCatalog, format_validation_error
 from .entry import EntryMetadata, field_paths, schema_accepts
 from .yaml_io import read_yaml
 
 RESERVED_KEYS = ("provenance", "field_provenance")
+#: A group's schema: a pydantic model class inside the mlsysim package ("mlsysim.hardware:HardwareNode").
+#: Nothing outside the package is ever imported on the manifest's say-so.
+SCHEMA_NAME = re.compile(r"mlsysim(?:\.[a-z_][a-z0-9_]*)+:[A-Za-z_][A-Za-z0-9_]*")
+ENTRY_NAME_FIX = ("use ASCII letters, digits and underscores, starting with a letter or underscore, "
+                  "at most 100 characters (e.g. H100_PCIe)")
+
+
+def check_name(name: Any, *, what: str, file: str) -> str:
+    """``name`` as a string if it fullmatches ENTRY_NAME; else an invalid-record ZooError."""
+    text = name if isinstance(name, str) else str(name)
+    if not ENTRY_NAME.fullmatch(text):
+        raise ZooError(f"{what} {shown(name)} does not match the name pattern "
+                       f"{ENTRY_NAME.pattern}", file=file, fix=ENTRY_NAME_FIX,
+                       gate="invalid-record")
+    return text
 
 
 @dataclass(frozen=True)
@@ -45,8 +62,20 @@ class GroupSpec:
         return f"{self.namespace}.{self.name}"
 
     def schema_class(self) -> type[BaseModel]:
+        if not isinstance(self.schema, str) or not SCHEMA_NAME.fullmatch(self.schema):
+            raise ZooError(f"group {self.path}: schema {shown(self.schema)} is not a model of "
+                           "mlsysim", fix="name a model as 'mlsysim.<module>:<Class>', e.g. "
+                           "'mlsysim.hardware:HardwareNode'")
         module_name, _, class_name = self.schema.partition(":")
-        return getattr(importlib.import_module(module_name), class_name)
+        try:
+            schema = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            schema = None
+        if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+            raise ZooError(f"group {self.path}: schema {shown(self.schema)} names no pydantic "
+                           "model of mlsysim", fix="name a model as 'mlsysim.<module>:<Class>', "
+                           "e.g. 'mlsysim.hardware:HardwareNode'")
+        return schema
 
     def storage(self, data_root: Path) -> tuple[str, Path | None]:
         """("folder", path), ("file", path) or ("empty", None)."""
@@ -62,32 +91,96 @@ class GroupSpec:
         return "empty", None
 
 
-def raw_entries(spec: GroupSpec, data_root: Path) -> list[tuple[str, Any, str]]:
-    """(key, raw mapping, file) for every entry of a group, sorted by key."""
+def raw_entries(spec: GroupSpec, data_root: Path,
+                errors: list[ZooError] | None = None) -> list[tuple[str, Any, str]]:
+    """(key, raw mapping, file) for every entry of a group, sorted by key.
+
+    With ``errors`` given, a file that cannot be read or an entry with a bad name is
+    collected there (naming the entry when its name is valid) and the rest still load.
+    """
     mode, location = spec.storage(data_root)
     if mode == "empty":
         return []
+
+    def fail(exc: ZooError) -> None:
+        if errors is None:
+            raise exc
+        errors.append(exc)
+
     found: list[tuple[str, Any, str]] = []
     if mode == "folder":
         for file in sorted(location.glob("*.yaml")):
-            found.append((file.stem, read_yaml(file), str(file)))
+            try:
+                key = check_name(file.stem, what="entry name (the file name)", file=str(file))
+            except ZooError as exc:
+                fail(exc)
+                continue
+            try:
+                found.append((key, read_yaml(file, root=data_root), str(file)))
+            except ZooError as exc:
+                fail(ZooError(exc.problem, file=exc.file or str(file),
+                              entry=f"{spec.path}.{key}", fix=exc.fix, gate=exc.gate))
     else:
-        data = read_yaml(location) or {}
+        data = read_yaml(location, root=data_root) or {}
         if not isinstance(data, Mapping):
-            raise ZooError("a group file must map entry names to entries", file=str(location))
-        found.extend((str(key), value, str(location)) for key, value in data.items())
-    for key, _, file in found:
-        if not key.isidentifier():
-            raise ZooError(f"entry name {key!r} is not a Python identifier", file=file, entry=key,
-                           fix="use letters, digits and underscores, not starting with a digit")
+            raise ZooError("a group file must map entry names to entries", file=str(location),
+                           fix="write one 'Name: {fields...}' mapping per entry")
+        for key, value in data.items():
+            try:
+                found.append((check_name(key, what="entry name", file=str(location)), value,
+                              str(location)))
+            except ZooError as exc:
+                fail(exc)
     return sorted(found, key=lambda item: item[0])
+
+
+def check_finite(raw: Any, *, file: str, entry: str) -> None:
+    """Refuse NaN, infinity and magnitudes over ``units.MAX_MAGNITUDE`` anywhere in an entry.
+
+    A number such as ``value: .nan`` would otherwise pass every gate and show as Verified.
+    Strings that read as a non-finite float ("nan", "inf", "1e999") are refused too, since
+    pydantic would turn them into one.
+    """
+    from ..units import MAX_MAGNITUDE, UnitParseError, check_magnitude
+
+    stack: list[tuple[str, Any]] = [("", raw)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend((f"{where}.{key}" if where else str(key), item)
+                          for key, item in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, (int, float)) or (
+                isinstance(value, str) and _reads_as_non_finite(value)):
+            number = float(value) if isinstance(value, str) else value
+            try:
+                check_magnitude(number, value if isinstance(value, str) else None)
+            except UnitParseError as exc:
+                problem, _, fix = str(exc).partition("; ")
+                raise ZooError(problem, file=file, entry=entry, field=where or None,
+                               fix=fix or f"give a finite number of magnitude at most "
+                                          f"{MAX_MAGNITUDE:g}") from None
+
+
+def _reads_as_non_finite(text: str) -> bool:
+    if len(text) > 400:
+        return False
+    try:
+        return not math.isfinite(float(text))
+    except (ValueError, OverflowError):
+        return False
 
 
 def build_entry(spec: GroupSpec, key: str, raw: Any, file: str, catalog: SourceCatalog) -> BaseModel:
     """Validate one entry and attach its metadata. Raises ZooError naming file, entry, field."""
     path = f"{spec.path}.{key}"
     if not isinstance(raw, Mapping):
-        raise ZooError(f"an entry must be a mapping of fields, got {raw!r}", file=file, entry=path)
+        raise ZooError(f"an entry must be a mapping of fields, got {shown(raw)}", file=file,
+                       entry=path, fix="write the entry as 'field: value' lines")
+    check_finite(raw, file=file, entry=path)
     data = dict(raw)
     if "metadata" in data:
         raise ZooError("'metadata' is filled by the loader", file=file, entry=path, field="metadata",
@@ -105,7 +198,7 @@ def build_entry(spec: GroupSpec, key: str, raw: Any, file: str, catalog: SourceC
         field = str(field)
         if not schema_accepts(schema, field):
             known = field_paths(schema)
-            raise ZooError(f"field_provenance names unknown field {field!r}", file=file, entry=path,
+            raise ZooError(f"field_provenance names unknown field {shown(field)}", file=file, entry=path,
                            field=f"field_provenance.{field}",
                            fix=f"use a field of {schema.__name__}: {', '.join(sorted(known))}")
         overrides[field] = catalog.resolve(reference, file=file, entry=path,
@@ -124,6 +217,8 @@ def build_entry(spec: GroupSpec, key: str, raw: Any, file: str, catalog: SourceC
 def _fix_hint(message: str, schema: type[BaseModel]) -> str:
     if message == "unknown field":
         return f"remove it or use a field of {schema.__name__}"
+    if "MAX_MAGNITUDE" in message or "MAX_QUANTITY_CHARS" in message:
+        return "write a finite number and a unit, e.g. '80 GB' or '989 TFLOP/s'"
     if "dimension" in message:
         return "give the value in a unit of the expected dimension"
     if "quantity" in message or "unit" in message:
@@ -136,7 +231,7 @@ def load_group(spec: GroupSpec, data_root: Path, catalog: SourceCatalog,
     """Every entry of a group by key. With ``errors`` given, bad entries are collected, not raised."""
     entries: dict[str, BaseModel] = {}
     try:
-        items = raw_entries(spec, data_root)
+        items = raw_entries(spec, data_root, errors)
     except ZooError as exc:
         if errors is None:
             raise

@@ -11,9 +11,9 @@ import functools
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..errors import AmbiguousNameError, UnknownNameError, ZooError
+from ..errors import AmbiguousNameError, UnknownNameError, ZooError, shown
 from .catalog import SourceCatalog
-from .loader import GroupSpec
+from .loader import SCHEMA_NAME, GroupSpec, check_name
 from .namespace import GroupNamespace, Namespace
 from .yaml_io import read_yaml
 
@@ -43,30 +43,28 @@ class Zoo:
     def _manifest(self) -> dict[str, Namespace]:
         if self._namespaces is None:
             file = self.data_root / MANIFEST_FILE
-            raw = read_yaml(file) or {}
+            where = str(file)
+            raw = read_yaml(file, root=self.data_root) or {}
             if not isinstance(raw, Mapping):
-                raise ZooError("the manifest must map namespace names to groups", file=str(file))
+                raise ZooError("the manifest must map namespace names to groups", file=where,
+                               fix="see the shipped namespaces.yaml for its shape")
+            for name in raw:
+                check_name(name, what="namespace name", file=where)
             unknown = set(raw) - set(NAMESPACES)
             if unknown:
-                raise ZooError(f"unknown namespaces {sorted(unknown)}", file=str(file),
+                raise ZooError(f"unknown namespaces {shown(sorted(unknown))}", file=where,
                                fix=f"use one of {', '.join(NAMESPACES)}")
             namespaces = {}
             for name in NAMESPACES:
                 spec = raw.get(name) or {}
+                if not isinstance(spec, Mapping) or not isinstance(spec.get("groups") or {}, Mapping):
+                    raise ZooError(f"namespace {name} must map 'groups' to group specs",
+                                   file=where, fix="see the shipped namespaces.yaml for its shape")
                 groups = {}
                 for group, gspec in (spec.get("groups") or {}).items():
-                    if not isinstance(gspec, Mapping) or "schema" not in gspec:
-                        raise ZooError(f"group {name}.{group} needs a schema", file=str(file))
-                    groups[str(group)] = GroupSpec(
-                        namespace=name, name=str(group), schema=gspec["schema"],
-                        description=gspec.get("description", ""),
-                        kind=gspec.get("kind", "entries"),
-                        site_layout=gspec.get("site_layout", "pages"),
-                        key_fields=tuple(gspec.get("key_fields", ())),
-                        flat=bool(gspec.get("flat", False)),
-                        keyed_by=gspec.get("keyed_by"),
-                    )
-                namespaces[name] = Namespace(self, name, groups, spec.get("description", ""))
+                    group = check_name(group, what=f"group name in {name}", file=where)
+                    groups[group] = _group_spec(name, group, gspec, where)
+                namespaces[name] = Namespace(self, name, groups, str(spec.get("description", "")))
             self._namespaces = namespaces
         return self._namespaces
 
@@ -219,6 +217,45 @@ class Zoo:
                 f"name {name!r} is ambiguous: {', '.join(sorted(candidates))}; "
                 "use the full path", name=name, suggestions=tuple(sorted(candidates)))
         return candidates[0]
+
+
+_GROUP_KINDS = ("entries", "scalars")
+_SITE_LAYOUTS = ("pages", "table")
+
+
+def _group_spec(namespace: str, group: str, gspec: Any, file: str) -> GroupSpec:
+    """One group of the manifest, its fields checked so a typo is a one-line error."""
+    path = f"{namespace}.{group}"
+    if not isinstance(gspec, Mapping) or "schema" not in gspec:
+        raise ZooError(f"group {path} needs a schema", file=file,
+                       fix="give schema: 'mlsysim.<module>:<Class>'")
+
+    def bad(field: str, value: Any, fix: str) -> ZooError:
+        return ZooError(f"group {path}: {field} {shown(value)} is not allowed", file=file, fix=fix)
+
+    schema = gspec["schema"]
+    if not isinstance(schema, str) or not SCHEMA_NAME.fullmatch(schema):
+        raise bad("schema", schema, "name a model of mlsysim as 'mlsysim.<module>:<Class>', e.g. "
+                                    "'mlsysim.hardware:HardwareNode'")
+    kind = gspec.get("kind", "entries")
+    if kind not in _GROUP_KINDS:
+        raise bad("kind", kind, f"use one of {', '.join(_GROUP_KINDS)}")
+    layout = gspec.get("site_layout", "pages")
+    if layout not in _SITE_LAYOUTS:
+        raise bad("site_layout", layout, f"use one of {', '.join(_SITE_LAYOUTS)}")
+    key_fields = gspec.get("key_fields", ())
+    if not isinstance(key_fields, (list, tuple)) or not all(isinstance(f, str) for f in key_fields):
+        raise bad("key_fields", key_fields, "give a list of field paths")
+    keyed_by = gspec.get("keyed_by")
+    if keyed_by is not None and keyed_by not in NAMESPACES:
+        raise bad("keyed_by", keyed_by, f"use one of {', '.join(NAMESPACES)}")
+    description = gspec.get("description", "")
+    if not isinstance(description, str):
+        raise bad("description", description, "give the description as text")
+    return GroupSpec(namespace=namespace, name=group, schema=gspec["schema"],
+                     description=description, kind=kind, site_layout=layout,
+                     key_fields=tuple(key_fields), flat=bool(gspec.get("flat", False)),
+                     keyed_by=keyed_by)
 
 
 def _not_found(path: str, part: str, known: list[str]) -> str:
