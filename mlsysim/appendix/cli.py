@@ -1,4 +1,5 @@
-"""``mlsysim appendix build|check``: write the appendix tables, or check committed ones for drift.
+"""``mlsysim appendix build|check|render``: write the appendix tables, check committed ones for
+drift, or render them as a book would (Quarto, or a Jupyter kernel and pandoc).
 
 Exit codes: 0 success (``check``: the files match the registry), 1 drift,
 a missing file, or a declaration or Zoo problem.
@@ -117,3 +118,26 @@ def check(directory: Path = typer.Argument(..., help="Folder holding the committ
         _fail(f"{len(findings)} appendix difference(s) in {directory}; "
               f"run `mlsysim appendix build --out {directory}` and commit the result")
     typer.echo(f"OK: the appendix tables in {directory} match the registry")
+
+
+@appendix_app.command()
+def render(directory: Path = typer.Argument(..., help="Folder holding the generated tables."),
+           to: str = typer.Option("html", "--to", help="Output format (without Quarto: html, "
+                                  "latex, docx or markdown)."),
+           out: Optional[Path] = typer.Option(None, "--out", help="Where the pandoc fallback "
+                                              "writes (default DIRECTORY/_rendered)."),
+           engine: str = typer.Option("auto", "--engine", help="auto (Quarto when its binary is "
+                                      "on PATH), quarto or pandoc.")) -> None:
+    """Render the generated .qmd tables as a book would: `quarto render` where Quarto is
+    installed, else the check cells in a Jupyter kernel and pandoc. Exit 1 when a table's
+    check cell finds that the installed Zoo no longer gives its numbers."""
+    from .quarto import render_tables
+    from .tables import AppendixError
+
+    try:
+        report = render_tables(directory, to=to, out=out, engine=engine,
+                               say=lambda line: typer.echo(line, err=True))
+    except AppendixError as exc:
+        _fail(str(exc))
+    typer.echo(f"rendered {len(report.written)} tables with {report.engine}"
+               + (f" into {report.written[0].parent}" if report.engine == "pandoc" else ""))
