@@ -192,3 +192,18 @@ def test_flat_group_entries_resolve_by_short_path():
     assert zoo.lookup("Scenarios.SmartDoorbell") == "Scenarios.Examples.SmartDoorbell"
     assert zoo.lookup("Scenarios.SmartDoorbell.batch_size") == \
         "Scenarios.Examples.SmartDoorbell.batch_size"
+
+
+def test_short_names_are_listed_without_loading_every_group(zoo_data):
+    # A broken entry in one group does not stop short names resolving in the others; the
+    # broken entry itself fails, naming the file, when it is used.
+    from mlsysim.errors import ZooError
+
+    vision = zoo_data / "Models" / "Vision" / "ResNet50.yaml"
+    vision.write_text(vision.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
+    zoo = Zoo(zoo_data)
+    assert zoo.lookup("H100") == "Hardware.Cloud.H100"
+    assert not zoo.namespace("Models")["Vision"]._loaded, "lookup validated an unrelated group"
+    assert zoo.lookup("ResNet50") == "Models.Vision.ResNet50"
+    with pytest.raises(ZooError, match="ResNet50.yaml.*colour"):
+        zoo.resolve("Models.Vision.ResNet50")

@@ -91,6 +91,23 @@ class GroupSpec:
         return "empty", None
 
 
+def entry_names(spec: GroupSpec, data_root: Path) -> list[str]:
+    """The keys of a group's entries without validating them (file names of a folder group,
+    top-level keys of a group file), sorted: what short-name lookup needs, at a fraction of
+    the cost of loading every entry. Names that are not identifiers are left to the load,
+    which reports them."""
+    mode, location = spec.storage(data_root)
+    if mode == "empty":
+        return []
+    if mode == "folder":
+        return sorted(file.stem for file in location.glob("*.yaml")
+                      if ENTRY_NAME.fullmatch(file.stem))
+    data = read_yaml(location, root=data_root) or {}
+    if not isinstance(data, Mapping):
+        return []
+    return sorted(key for key in data if isinstance(key, str) and ENTRY_NAME.fullmatch(key))
+
+
 def raw_entries(spec: GroupSpec, data_root: Path,
                 errors: list[ZooError] | None = None) -> list[tuple[str, Any, str]]:
     """(key, raw mapping, file) for every entry of a group, sorted by key.

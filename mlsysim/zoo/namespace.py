@@ -122,6 +122,15 @@ class GroupNamespace(_Listing):
     def keys(self) -> list[str]:
         return list(self._load())
 
+    def names(self) -> list[str]:
+        """The entry keys, read without validating the entries (unless they are loaded
+        already): short-name lookup needs every group's names but only one entry."""
+        if self._loaded is not None:
+            return list(self._loaded)
+        from .loader import entry_names
+
+        return entry_names(self._spec, self._zoo.data_root)
+
     def _expose(self, record: Any) -> Any:
         return record.as_sourced() if self._spec.kind == "scalars" else record
 

@@ -180,7 +180,7 @@ class Zoo:
         for group in self.groups():
             if group.spec.keyed_by:
                 continue
-            for key in group.keys():
+            for key in group.names():
                 index.setdefault(key, []).append(f"{group.path}.{key}")
         return index
 
