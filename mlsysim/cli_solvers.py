@@ -48,7 +48,9 @@ def eval_command(
                                                             "H100 (not with a plan or scenario)."),
         batch_size: int = typer.Option(1, "-b", "--batch-size", help="Samples (sequences) per pass."),
         precision: str = typer.Option("fp16", "-p", "--precision", help="fp32, fp16, bf16, fp8, int8, int4."),
-        efficiency: float = typer.Option(0.5, "-e", "--efficiency", help="Share of peak compute, (0, 1]."),
+        efficiency: Optional[float] = typer.Option(
+            None, "-e", "--efficiency", help="Share of peak compute, (0, 1] (default: the "
+            "calibrated value for the pass's class, cited in the trace)."),
         seq_len: int = typer.Option(None, "--seq-len", help="Context length for language models."),
         training: bool = typer.Option(False, "--training", help="Forward and backward pass."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
@@ -149,7 +151,9 @@ def serve_command(
         seq_len: int = typer.Option(2048, "--seq-len", help="Prompt plus context tokens."),
         batch_size: int = typer.Option(1, "-b", "--batch-size", help="Concurrent requests."),
         precision: str = typer.Option("fp16", "-p", "--precision"),
-        efficiency: float = typer.Option(0.5, "-e", "--efficiency"),
+        efficiency: Optional[float] = typer.Option(
+            None, "-e", "--efficiency", help="Share of peak compute, (0, 1] (default: the "
+            "calibrated prefill and decode values, cited in the trace)."),
         tp_size: int = typer.Option(1, "--tp", help="Tensor-parallel GPUs in the node."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
     """LLM serving: time to first token, inter-token latency, KV cache, memory fit."""
@@ -165,18 +169,23 @@ def serve_command(
 
 @app.command("validate")
 def validate_command(output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
-    """Compare predictions with published, cited measurements; print the median error."""
+    """Compare predictions with published, cited measurements; print the held-out error
+    (leave-one-source-out, the headline) and the in-sample error beside it."""
     from .validation import validate
 
     report = validate()
     if output is Output.json:
         typer.echo(dumps(report.to_dict()))
     elif output is Output.markdown:
+        held = {h.measurement.id: h for h in report.held_out}
         rows = "\n".join(f"| {r.measurement.id} | {r.predicted:.4g} | {r.measurement.measured:.4g} "
-                         f"| {r.measurement.unit} | {r.error:+.1%} | {r.measurement.source} |"
+                         f"| {r.measurement.unit} | {r.error:+.1%} | "
+                         + (f"{held[r.measurement.id].error:+.1%}" if r.measurement.id in held
+                            else "-")
+                         + f" | {r.measurement.source} |"
                          for r in report.rows)
-        typer.echo("| measurement | predicted | measured | unit | error | source |\n"
-                   f"|---|---|---|---|---|---|\n{rows}\n\nMedian absolute error: "
-                   f"{report.median_abs_error:.1%} over {len(report.rows)} measurements.")
+        summary = "\n".join(f"- {line}" for line in report.headline()[:2])
+        typer.echo("| measurement | predicted | measured | unit | in-sample error | held-out error "
+                   f"| source |\n|---|---|---|---|---|---|---|\n{rows}\n\n{summary}")
     else:
         typer.echo(report.table())

@@ -35,7 +35,7 @@ def test_hand_worked_llama3_8b_decode_on_h100():
     t_memory = (weights + kv) / 3.35e12               # 4.874 ms
     t_compute = flops / (0.5 * 989.5e12)              # 34.6 us
     result = Engine.solve("Llama3_8B", "H100", batch_size=1, precision="fp16", efficiency=0.5,
-                          seq_len=2048)
+                          seq_len=2048, memory_efficiency=1.0)
     assert result.memory_time.m_as("s") == pytest.approx(t_memory, rel=1e-9)
     assert result.compute_time.m_as("s") == pytest.approx(t_compute, rel=1e-9)
     assert result.latency.m_as("ms") == pytest.approx(t_memory * 1e3, rel=1e-9)
@@ -120,8 +120,11 @@ _CHIPS_FP8 = ["H100", "H200", "B200", "MI300X"]
 @given(model=st.sampled_from(_LLM + ["ResNet50"]), chip=st.sampled_from(["H100", "A100", "MI300X"]),
        batch=st.integers(1, 512), extra=st.integers(1, 512), training=st.booleans())
 def test_latency_non_decreasing_in_batch(model, chip, batch, extra, training):
-    small = Engine.solve(model, chip, batch_size=batch, is_training=training)
-    large = Engine.solve(model, chip, batch_size=batch + extra, is_training=training)
+    # At fixed efficiencies: the calibrated defaults switch class between batch 1
+    # (single_stream) and larger batches (batch_inference) for per-sample models.
+    fixed = {"efficiency": 0.5, "memory_efficiency": 1.0, "is_training": training}
+    small = Engine.solve(model, chip, batch_size=batch, **fixed)
+    large = Engine.solve(model, chip, batch_size=batch + extra, **fixed)
     assert large.latency_s >= small.latency_s
 
 
@@ -178,3 +181,14 @@ def test_chip_without_bandwidth_is_modeled_compute_only_and_says_so():
     assert result.memory_time_s == 0 and result.bottleneck == "Compute"
     assert any("no memory bandwidth" in line and "not modeled" in line
                for line in result.constraint_trace)
+
+
+def test_sweep_defaults_are_the_calibrated_class_values_cell_by_cell():
+    # ResNet-50 at batch 1 is single_stream, at 64 batch_inference; Llama decode is decode.
+    models, chips, batches = ["ResNet50", "Llama3_8B"], ["H100", "A100"], [1, 64]
+    result = Engine.sweep(models, chips, batches, ["fp16"])
+    for i, m in enumerate(models):
+        for j, h in enumerate(chips):
+            for k, b in enumerate(batches):
+                scalar = Engine.solve(m, h, batch_size=b, precision="fp16")
+                assert result.latency_s[i, j, k, 0] == scalar.latency_s

@@ -32,6 +32,7 @@ def value(name: str):
     return group[name]
 
 
+@functools.lru_cache(maxsize=None)
 def efficiency_for(workload_class: str) -> tuple[float, float]:
     """(compute efficiency, memory-bandwidth efficiency) for a workload class.
 
@@ -44,3 +45,23 @@ def efficiency_for(workload_class: str) -> tuple[float, float]:
         raise MlsysimError(f"no calibration for workload class {workload_class!r}; use one of "
                            f"{', '.join(WORKLOAD_CLASSES)}")
     return float(value(f"{prefix}ComputeEfficiency")), float(value(f"{prefix}MemoryEfficiency"))
+
+
+def engine_class(kind: str, batch: int, training: bool) -> str:
+    """The workload class ``Engine.solve`` uses for a pass, as a scenario does: decode for a
+    transformer's inference pass, training for its training pass; single_stream (batch 1) or
+    batch_inference for a per-sample model, cnn_training when it trains."""
+    if kind == "per_sample":
+        return "cnn_training" if training else ("single_stream" if batch == 1 else
+                                                "batch_inference")
+    return "training" if training else "decode"
+
+
+@functools.lru_cache(maxsize=None)
+def cited(workload_class: str, compute: bool, memory: bool) -> tuple[str, ...]:
+    """'<value> (<Zoo path>)' for the calibrated efficiencies of a class that were defaulted."""
+    prefix = WORKLOAD_CLASSES[workload_class]
+    eta, eta_mem = efficiency_for(workload_class)
+    return tuple(f"{what} {v:.0%} ({GROUP}.{prefix}{name})" for flag, what, v, name in (
+        (compute, "compute", eta, "ComputeEfficiency"),
+        (memory, "memory", eta_mem, "MemoryEfficiency")) if flag)

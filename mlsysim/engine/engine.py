@@ -77,7 +77,8 @@ class Engine:
     """The single-device roofline solver (``Engine.solve``) and its vectorized form (``sweep``)."""
 
     @staticmethod
-    def sweep(models, hardware, batch_sizes, precisions, efficiency: float = 0.5, **kwargs):
+    def sweep(models, hardware, batch_sizes, precisions, efficiency: float | None = None,
+              **kwargs):
         """Every combination of models x hardware x batch sizes x precisions as NumPy arrays."""
         from .sweep import sweep
 
@@ -85,23 +86,35 @@ class Engine:
 
     @staticmethod
     def solve(model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
-              efficiency: float = 0.5, *, is_training: bool = False, seq_len: int | None = None,
-              raise_errors: bool = False, memory_efficiency: float = 1.0) -> PerformanceProfile:
+              efficiency: float | None = None, *, is_training: bool = False,
+              seq_len: int | None = None, raise_errors: bool = False,
+              memory_efficiency: float | None = None) -> PerformanceProfile:
         """Latency, throughput, bottleneck, MFU, memory fit and energy of one pass.
 
         A pass is one forward pass over ``batch_size`` samples; for a decoder language model
         it is one decode step (one new token for each of ``batch_size`` sequences at context
         ``seq_len``); with ``is_training`` it is a forward and backward pass. Time follows the
         roofline, T = max(F / (eta * P_peak), B / (eta_mem * BW)), at the precision's own
-        dense peak. Energy is board power (TDP) times latency.
+        dense peak. Energy is board power (TDP) times latency. ``efficiency`` and
+        ``memory_efficiency`` left as None take the calibrated value of the pass's workload class
+        (``calibration.engine_class``) from ``Literature.Calibration``, cited in the trace.
         """
         w = workload_figures(resolve_entry(model, "Models", "model"))
         chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
         batch = check_count(batch_size)
+        is_training = check_flag(is_training, "is_training")
+        calibrated = ()
+        if efficiency is None or memory_efficiency is None:
+            cls = calibration.engine_class(w.kind, batch, is_training)
+            eta_cal, eta_mem_cal = calibration.efficiency_for(cls)
+            calibrated = calibration.cited(cls, efficiency is None, memory_efficiency is None)
+            if efficiency is None:
+                efficiency = eta_cal
+            if memory_efficiency is None:
+                memory_efficiency = eta_mem_cal
         eta = check_fraction(efficiency, "efficiency")
         eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
         peak, rate_unit = peak_for(chip, precision)
-        is_training = check_flag(is_training, "is_training")
         raise_errors = check_flag(raise_errors, "raise_errors")
         if seq_len is not None:
             seq = check_context(check_count(seq_len, "seq_len"), w)
@@ -129,7 +142,7 @@ class Engine:
             energy_j=float(roofline.energy(chip.tdp, latency)), throughput_per_s=float(rate),
             throughput_unit=unit, peak_rate=peak, rate_unit=rate_unit, bandwidth=chip.bandwidth,
             efficiency=eta, memory_efficiency=eta_mem,
-            weights_bytes=w.parameters * weight_b)
+            weights_bytes=w.parameters * weight_b, calibrated=calibrated)
         if raise_errors and not feasible:
             raise OOMError(f"{w.name} does not fit on {chip.name}: needs "
                            f"{si(footprint, 'B')}, has {si(chip.capacity, 'B')}; use a larger "

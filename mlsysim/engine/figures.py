@@ -51,6 +51,7 @@ class WorkloadFigures:
     heads: int = 0
     attention_width: float = 0.0   # heads * head_dim
     kv_values_per_token: float = 0.0  # values cached per token across all layers
+    kv_heads: int = 0              # K/V heads a tensor-parallel split can shard (1 for MLA, MQA)
     context_length: float = NAN
     input_values: float = 0.0      # values in one input sample (per-sample models)
 
@@ -106,8 +107,10 @@ def workload_figures(model: Any) -> WorkloadFigures:
         head_dim = model.head_dim or model.hidden_dim // model.heads
         if model.kv_lora_rank is not None:
             kv_values = model.layers * (model.kv_lora_rank + model.rope_head_dim)
+            kv_heads = 1  # one latent shared by every head
         else:
-            kv_values = 2 * model.layers * (model.kv_heads or model.heads) * head_dim
+            kv_heads = model.kv_heads or model.heads
+            kv_values = 2 * model.layers * kv_heads * head_dim
         figures = WorkloadFigures(
             name=model.name, path=model.path,
             kind="encoder" if model.architecture == "encoder" else "decoder",
@@ -115,6 +118,7 @@ def workload_figures(model: Any) -> WorkloadFigures:
             flops_per_token=float(model.flops_per_token.m_as("FLOP/token")),
             layers=model.layers, hidden_dim=model.hidden_dim, heads=model.heads,
             attention_width=float(model.heads * head_dim), kv_values_per_token=float(kv_values),
+            kv_heads=int(kv_heads),
             context_length=float(model.context_length) if model.context_length else NAN,
         )
     elif isinstance(model, (VisionWorkload, RecommendationWorkload)):

@@ -21,6 +21,14 @@ def forward_flops(w: WorkloadFigures, tokens, context):
         w.layers, context, w.attention_width, tokens)
 
 
+def sequence_flops(w: WorkloadFigures, tokens, seq_len):
+    """Forward FLOPs of ``tokens`` processed as whole sequences of ``seq_len`` (prefill,
+    training, encoders): a decoder's causal mask halves the attention-score work
+    (``transformer.causal_mean_context``); an encoder attends to all ``seq_len`` keys."""
+    context = transformer.causal_mean_context(seq_len) if w.kind == "decoder" else seq_len
+    return forward_flops(w, tokens, context)
+
+
 def pass_rate(w: WorkloadFigures, *, batch, seq_len, latency, training: bool):
     """(rate, unit) of a pass: tokens/s for decode steps and transformer training, else samples/s."""
     if w.kind == "decoder" and not training:
@@ -51,14 +59,15 @@ def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, op
         return flops, traffic, footprint
     if w.kind in ("decoder", "encoder"):
         tokens = batch * seq_len
-        forward = forward_flops(w, tokens, seq_len)
+        forward = sequence_flops(w, tokens, seq_len)
         # The residual stream is written and read once per layer.
         stream = 2 * w.layers * tokens * w.hidden_dim * act_bytes
         if not training:
             weights = memory.weight_memory(w.parameters, weight_bytes)
             return forward, weights + stream, weights + tokens * w.hidden_dim * act_bytes
+        # FlashAttention (the training stacks' default) keeps no s x s attention scores.
         activations = w.layers * transformer.activation_memory_per_layer(
-            seq_len, batch, w.hidden_dim, w.heads) * (act_bytes / 2)
+            seq_len, batch, w.hidden_dim, w.heads, flash_attention=True) * (act_bytes / 2)
         return _training_cost(w, forward, weight_bytes, optimizer_bytes, activations)
     forward = w.flops_per_sample * batch
     inputs = batch * w.input_values * act_bytes

@@ -42,11 +42,15 @@ class PerformanceProfile:
     efficiency: float
     memory_efficiency: float
     weights_bytes: float
+    #: Zoo paths of the calibrated efficiencies used because none was given.
+    calibrated: tuple[str, ...] = ()
 
     @property
     def constraint_trace(self) -> tuple[str, ...]:
         """The reasoning behind the verdict, one line per step (built on access)."""
         lines = [
+            *(["Efficiency: the calibrated class value(s) " + ", ".join(self.calibrated)]
+              if self.calibrated else []),
             f"Compute: {si(self.flops_count, 'FLOP')} at {self.efficiency:.0%} of "
             f"{si(self.peak_rate, self.rate_unit)} ({self.precision} dense peak) = "
             f"{si(self.compute_time_s, 's')}",

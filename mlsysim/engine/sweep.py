@@ -65,11 +65,14 @@ class SweepResult:
 
 
 def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[int],
-          precisions: Sequence[str], efficiency: float = 0.5, *, is_training: bool = False,
-          seq_len: int | None = None, memory_efficiency: float = 1.0) -> SweepResult:
-    """Evaluate every combination; see the module docstring."""
-    eta = check_fraction(efficiency, "efficiency")
-    eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
+          precisions: Sequence[str], efficiency: float | None = None, *,
+          is_training: bool = False, seq_len: int | None = None,
+          memory_efficiency: float | None = None) -> SweepResult:
+    """Evaluate every combination; see the module docstring. An efficiency left as None takes
+    each cell's calibrated class value, as ``Engine.solve`` does."""
+    eta = None if efficiency is None else check_fraction(efficiency, "efficiency")
+    eta_mem = None if memory_efficiency is None else check_fraction(memory_efficiency,
+                                                                    "memory_efficiency")
     is_training = check_flag(is_training, "is_training")
     models, hardware = _listed(models, "models"), _listed(hardware, "hardware")
     batch_sizes, precisions = _listed(batch_sizes, "batch_sizes"), _listed(precisions, "precisions")
@@ -106,8 +109,9 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
             optimizer_bytes=opt_b[None, :], training=is_training)      # (B, P)
         flops = np.broadcast_to(flops, (len(batches), len(precisions)))
         traffic = np.broadcast_to(traffic, flops.shape)
-        t_compute = roofline.compute_time(flops[None], peak[:, None, :], eta)          # (H, B, P)
-        t_memory = roofline.memory_time(traffic[None], (bandwidth * eta_mem)[:, None, None])
+        eta_w, eta_mem_w = _class_efficiencies(w, batches, is_training, eta, eta_mem)  # (B, 1)
+        t_compute = roofline.compute_time(flops[None], peak[:, None, :], eta_w)        # (H, B, P)
+        t_memory = roofline.memory_time(traffic[None], bandwidth[:, None, None] * eta_mem_w)
         latency = roofline.roofline_time(t_compute, t_memory)
         rate, _ = pass_rate(w, batch=b, seq_len=seq, latency=latency, training=is_training)
         out["lat"][i], out["tc"][i], out["tm"][i] = latency, t_compute, t_memory
@@ -121,6 +125,19 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
         compute_time_s=out["tc"], memory_time_s=out["tm"], throughput=out["rate"], mfu=out["mfu"],
         feasible=feasible, compute_bound=out["tc"] >= out["tm"], footprint_bytes=out["foot"],
         supported=supported, notes=tuple(notes))
+
+
+def _class_efficiencies(w, batches, training: bool, eta, eta_mem):
+    """(compute, memory) efficiency per batch row, shape (B, 1): the value given, else the
+    calibrated one of the pass's class (``calibration.engine_class``; only a per-sample model's
+    class depends on the batch: single_stream at batch 1)."""
+    from . import calibration
+
+    one = calibration.efficiency_for(calibration.engine_class(w.kind, 1, training))
+    many = calibration.efficiency_for(calibration.engine_class(w.kind, 2, training))
+    single = (batches == 1)[:, None]
+    return (eta if eta is not None else np.where(single, one[0], many[0]),
+            eta_mem if eta_mem is not None else np.where(single, one[1], many[1]))
 
 
 def _check_precision(chips: list[Any], precision: Any) -> None:

@@ -33,12 +33,24 @@ def hierarchical_allreduce_time(message, ranks_per_node, nodes, intra_bandwidth,
     """Reduce-scatter inside each node, all-reduce of 1/g of the data across nodes, all-gather back.
 
     T = 2 (g-1)/g * S / BW_intra + 2 (g-1) alpha_intra + T_ring(S/g, nodes, BW_inter, alpha_inter)
-    (Goyal et al., "Accurate, Large Minibatch SGD", 2017, section 4.)
+    (Goyal et al., "Accurate, Large Minibatch SGD", 2017, section 4.) The g inter-node rings run
+    side by side, each over one accelerator's own share of the node's scale-out ports, so
+    ``inter_bandwidth`` is per accelerator, not per node.
     """
     g = ranks_per_node
     intra = (g - 1) / g * message / intra_bandwidth + (g - 1) * intra_latency
     inter = ring_allreduce_time(message / g, nodes, inter_bandwidth, inter_latency)
     return 2 * intra + inter
+
+
+def zero_data_parallel_time(allreduce_time, stage):
+    """Data-parallel communication of ZeRO stage 0-3, from the plain all-reduce time.
+
+    Stages 1-2 reduce-scatter the gradients and all-gather the updated weights: the same 2 S
+    volume as an all-reduce. Stage 3 also all-gathers the weights again in the backward pass:
+    3 S, 1.5 x the all-reduce (Rajbhandari et al., "ZeRO", SC 2020, section 7.2.2).
+    """
+    return allreduce_time * (1.5 if stage >= 3 else 1.0)
 
 
 def alltoall_time(message, ranks, bandwidth, latency):

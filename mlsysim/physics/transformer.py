@@ -23,12 +23,27 @@ def attention_score_flops(layers, context, attention_width, tokens):
     return 4 * layers * context * attention_width * tokens
 
 
-def training_flops(forward_flops):
+def causal_mean_context(seq_len):
+    """Keys a query attends to on average when a causal (decoder) model runs whole sequences.
+
+    Query i of s sees i keys, so the score matmuls cost half of the unmasked s x s: we take
+    s / 2 as the convention (Megatron-Bridge/NeMo's model-FLOP count halves causal attention
+    the same way; 6 N plus this attention term reproduces its 744 TFLOP/s for 14,451 tokens/s
+    of Llama 3 8B at s = 8192 once the input embedding's no-FLOP lookup is left out). Decode
+    steps (one query over the whole context) are not halved.
+    """
+    return seq_len / 2
+
+
+def training_flops(forward_flops, recompute=False):
     """Forward plus backward: the backward pass costs twice the forward.
 
-    F_train = 3 * F_forward (Kaplan et al. 2020, section 2.1: C = 6 N per token).
+    F_train = 3 * F_forward (Kaplan et al. 2020, section 2.1: C = 6 N per token). With full
+    activation recomputation the forward runs a second time before the backward:
+    F_train = 4 * F_forward, 8 N per token (Narayanan et al., "Efficient Large-Scale Language
+    Model Training on GPU Clusters Using Megatron-LM", SC 2021, appendix: "4 forward passes").
     """
-    return 3 * forward_flops
+    return (4 if recompute else 3) * forward_flops
 
 
 def kv_cache_per_token(layers, kv_heads, head_dim, bytes_per_value):
@@ -48,19 +63,34 @@ def mla_cache_per_token(layers, kv_lora_rank, rope_head_dim, bytes_per_value):
     return layers * (kv_lora_rank + rope_head_dim) * bytes_per_value
 
 
+def kv_cache_shards(tensor_parallel, kv_heads):
+    """Ways the KV cache splits under tensor parallelism: min(t, n_kv).
+
+    Each GPU holds the K/V heads of its query heads; with fewer KV heads than GPUs (GQA at large
+    t, MQA, or MLA's one shared latent, n_kv = 1) the heads are replicated, so each GPU holds
+    S_total / min(t, n_kv) (Pope et al., "Efficiently Scaling Transformer Inference", 2022,
+    section 3.3: multiquery attention's cache is replicated across the tensor-parallel chips).
+    """
+    return min(tensor_parallel, kv_heads) if kv_heads >= 1 else tensor_parallel
+
+
 def kv_cache_size(per_token, context, batch_size):
     """KV cache of a batch: S_total = S_token * context * batch."""
     return per_token * context * batch_size
 
 
 def activation_memory_per_layer(seq_len, batch_size, hidden_dim, heads, tensor_parallel=1,
-                                recompute=False):
+                                recompute=False, flash_attention=False):
     """Activation bytes one transformer layer keeps for backward, 16-bit activations.
 
     Korthikanti et al., "Reducing Activation Recomputation in Large Transformer Models", 2022,
     eq. 2 and section 4: s*b*h*(34 + 5*a*s/h) without parallelism, divided by t under tensor
-    parallelism; with full recomputation only the layer input, 2*s*b*h, is kept.
+    parallelism; with full recomputation only the layer input, 2*s*b*h, is kept. The 5*a*s/h
+    term is the a x s x s attention scores, softmax and dropout mask; FlashAttention never
+    stores them (it recomputes them in the backward pass: Dao et al., "FlashAttention", 2022,
+    section 3.1), leaving s*b*h*34 / t.
     """
     if recompute:
         return 2 * seq_len * batch_size * hidden_dim
-    return seq_len * batch_size * hidden_dim * (34 + 5 * heads * seq_len / hidden_dim) / tensor_parallel
+    scores = 0 if flash_attention else 5 * heads * seq_len / hidden_dim
+    return seq_len * batch_size * hidden_dim * (34 + scores) / tensor_parallel

@@ -9,7 +9,7 @@ from ..engine.checks import check_context, check_flag, check_share, check_tensor
 from ..engine.engine import (Engine, check_count, check_fraction, default_seq_len, peak_for,
                              resolve_entry)
 from ..engine.figures import chip_figures, workload_figures
-from ..engine.passes import forward_flops
+from ..engine.passes import sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
 from ..engine.profile import si
 from ..errors import InputError
@@ -19,10 +19,17 @@ from .serving import TP_ALLREDUCES_PER_LAYER
 
 #: Tensor parallelism all-reduces in forward and backward: twice the forward count.
 TP_ALLREDUCES_PER_LAYER_TRAINING = 2 * TP_ALLREDUCES_PER_LAYER
+#: Full activation recomputation reruns the forward, and with it the forward's all-reduces
+#: (Korthikanti et al., "Reducing Activation Recomputation in Large Transformer Models", 2022,
+#: section 4.2.2: six all-reduces per layer instead of four).
+TP_ALLREDUCES_PER_LAYER_RECOMPUTE = 3 * TP_ALLREDUCES_PER_LAYER
 #: A mixture-of-experts layer dispatches and combines tokens (2 all-to-alls) in forward and
 #: again in backward (Lepikhin et al., "GShard", 2020).
 EP_ALLTOALLS_PER_MOE_LAYER = 4
 ALGORITHMS = ("ring", "tree", "hierarchical")
+#: Training stacks (Megatron, NeMo, PyTorch SDPA) use FlashAttention by default, so the
+#: s x s attention scores are not kept for the backward pass.
+FLASH_ATTENTION = True
 
 
 class DistributedModel(ForwardModel):
@@ -31,7 +38,7 @@ class DistributedModel(ForwardModel):
     name = "DistributedModel"
 
     def solve(self, model: Any, fleet: Any, batch_size: int, precision: str = "fp16",
-              efficiency: float = 0.5, tp_size: int = 1, pp_size: int = 1, ep_size: int = 1,
+              efficiency: float | None = None, tp_size: int = 1, pp_size: int = 1, ep_size: int = 1,
               microbatch_count: int = 1, zero_stage: int = 0,
               activation_recomputation: bool = False, seq_len: int | None = None, *,
               interleave: int = 1, allreduce: str = "hierarchical",
@@ -43,6 +50,8 @@ class DistributedModel(ForwardModel):
         ranks of the data-parallel group. ``overlap`` is the share of backward compute that
         hides the gradient all-reduce (0 = none). ``seq_len`` defaults to the calibrated
         training sequence length (2048 tokens), or the model's context if that is shorter.
+        ``efficiency`` left as None takes the calibrated training value
+        (``Literature.Calibration.TrainingComputeEfficiency``), cited in the trace.
         """
         from ..systems.fleet import Fleet, as_fleet
         from ..units import Quantity
@@ -68,7 +77,11 @@ class DistributedModel(ForwardModel):
         v = check_count(interleave, "interleave")
         seq = (default_seq_len(w) if seq_len is None
                else check_context(check_count(seq_len, "seq_len"), w))
-        eta = check_fraction(efficiency, "efficiency")
+        from ..engine import calibration
+
+        cited = calibration.cited("training", efficiency is None, False)
+        eta = check_fraction(calibration.efficiency_for("training")[0] if efficiency is None
+                             else efficiency, "efficiency")
         overlap = check_share(overlap, "overlap", "the share of backward compute that hides "
                               "the gradient all-reduce", "0.5")
         activation_recomputation = check_flag(activation_recomputation,
@@ -110,8 +123,10 @@ class DistributedModel(ForwardModel):
 
         # Compute: the step's training FLOPs shared evenly by all accelerators.
         tokens = global_batch * seq
-        step_flops = transformer.training_flops(forward_flops(w, tokens, seq))
-        t_compute = float(roofline.compute_time(step_flops / n, peak, eta)) * imbalance
+        forward = sequence_flops(w, tokens, seq)
+        step_flops = transformer.training_flops(forward)  # model FLOPs (6N), what MFU counts
+        executed_flops = transformer.training_flops(forward, activation_recomputation)
+        t_compute = float(roofline.compute_time(executed_flops / n, peak, eta)) * imbalance
         t_bubble = t_compute * pipeline.pipeline_bubble_fraction(pp, m, v)
 
         # Communication.
@@ -130,31 +145,35 @@ class DistributedModel(ForwardModel):
                              "Fleet(fabric=...)", name="fleet", value=fleet)
         elif allreduce == "hierarchical" and dp_in_node > 1:
             t_dp = communication.hierarchical_allreduce_time(
-                grad_bytes, dp_in_node, dp_nodes, intra_bw, intra_lat, inter_bw * dp_in_node,
-                inter_lat)
+                grad_bytes, dp_in_node, dp_nodes, intra_bw, intra_lat, inter_bw, inter_lat)
         elif allreduce == "tree":
             t_dp = communication.tree_allreduce_time(grad_bytes, dp, inter_bw, inter_lat)
         else:
             t_dp = communication.ring_allreduce_time(grad_bytes, dp, inter_bw, inter_lat)
-        t_dp = float(t_dp)
+        t_dp = float(communication.zero_data_parallel_time(t_dp, zero_stage))
         t_tp = 0.0
         if tp > 1:
             message = micro * seq * w.hidden_dim * act_b
-            t_tp = float(TP_ALLREDUCES_PER_LAYER_TRAINING * stage_layers * m
+            per_layer = (TP_ALLREDUCES_PER_LAYER_RECOMPUTE if activation_recomputation
+                         else TP_ALLREDUCES_PER_LAYER_TRAINING)
+            t_tp = float(per_layer * stage_layers * m
                          * communication.ring_allreduce_time(message, tp, intra_bw, intra_lat))
         t_pp = 0.0
         if pp > 1:
             boundary = micro * seq * w.hidden_dim * act_b
             link_bw = inter_bw if per_node < tp * pp else intra_bw
             link_lat = inter_lat if per_node < tp * pp else intra_lat
-            t_pp = float(2 * m * communication.point_to_point_time(boundary, link_bw, link_lat))
+            t_pp = float(pipeline.pipeline_p2p_time(
+                m, v, communication.point_to_point_time(boundary, link_bw, link_lat)))
         t_ep = 0.0
         moe = model.experts is not None
         if ep > 1 and moe:
-            message = micro * seq * w.hidden_dim * act_b
-            ep_bw = intra_bw if ep * tp * pp <= per_node else inter_bw
+            # Each token goes to its top-k experts, so k copies of its activations travel.
+            message = micro * seq * w.hidden_dim * act_b * model.active_experts
+            in_node = ep * tp * pp <= per_node
+            ep_bw, ep_lat = (intra_bw, intra_lat) if in_node else (inter_bw, inter_lat)
             t_ep = float(EP_ALLTOALLS_PER_MOE_LAYER * stage_layers * m
-                         * communication.alltoall_time(message, ep, ep_bw, inter_lat))
+                         * communication.alltoall_time(message, ep, ep_bw, ep_lat))
         exposed_dp = float(pipeline.exposed_communication(t_dp, t_compute * 2 / 3, overlap))
         t_comm = exposed_dp + t_tp + t_pp + t_ep
         step = t_compute + t_bubble + t_comm
@@ -167,24 +186,29 @@ class DistributedModel(ForwardModel):
         state = memory.zero_sharded_state_memory(params_rank, weight_b, opt_b, dp, zero_stage)
         in_flight = min(pp, m)
         activations = stage_layers * in_flight * transformer.activation_memory_per_layer(
-            seq, micro, w.hidden_dim, w.heads, tp, activation_recomputation) * (act_b / 2)
+            seq, micro, w.hidden_dim, w.heads, tp, activation_recomputation,
+            flash_attention=FLASH_ATTENTION) * (act_b / 2)
         per_rank = state + activations
         feasible = per_rank <= chip.capacity
 
         node_profile = Engine.solve(model, accelerator, batch_size=micro, precision=precision,
                                     efficiency=eta, is_training=True, seq_len=seq)
         trace = [
+            *(["Efficiency: the calibrated class value " + cited[0]] if cited else []),
             f"Parallelism: {n} accelerators = dp {dp} x tp {tp} x pp {pp}"
             + (f" (experts over ep {ep})" if ep > 1 else "")
             + f"; {m} microbatch(es) of {micro} sequence(s) x {seq} tokens per replica",
-            f"Compute: {si(step_flops, 'FLOP')} / {n} at {eta:.0%} of {si(peak, rate_unit)} = "
-            f"{si(t_compute, 's')}",
+            f"Compute: {si(executed_flops, 'FLOP')}"
+            + (" (8N per token: the forward is recomputed)" if activation_recomputation else "")
+            + f" / {n} at {eta:.0%} of {si(peak, rate_unit)} = {si(t_compute, 's')}",
             *([f"Uneven pipeline: {w.layers} layers over {pp * v} chunks, the busiest holds "
                f"{chunk_layers}, so compute is stretched by {imbalance:.3f}"]
               if imbalance > 1 else []),
             f"Pipeline bubble: (p-1)/(v m) = {pp - 1}/({v}x{m}) of compute = {si(t_bubble, 's')}",
             f"Data-parallel all-reduce ({allreduce if dp_nodes > 1 else 'ring, in node'}) of "
-            f"{si(grad_bytes, 'B')} over {dp} ranks: {si(t_dp, 's')}, exposed {si(exposed_dp, 's')}",
+            f"{si(grad_bytes, 'B')} over {dp} ranks"
+            + (" (x1.5 for ZeRO-3's weight all-gathers)" if zero_stage == 3 and dp > 1 else "")
+            + f": {si(t_dp, 's')}, exposed {si(exposed_dp, 's')}",
             f"Tensor-parallel all-reduces: {si(t_tp, 's')}; pipeline transfers: {si(t_pp, 's')}"
             + (f"; expert all-to-alls: {si(t_ep, 's')}" if t_ep else ""),
             f"Step: {si(step, 's')}; scaling efficiency {efficiency_scaling:.1%}",

@@ -9,7 +9,7 @@ from ..engine.checks import check_context, check_tensor_parallel, largest_node
 from ..engine.engine import (check_count, check_fraction, modeled_bandwidth, peak_for,
                              resolve_entry)
 from ..engine.figures import chip_figures, workload_figures
-from ..engine.passes import forward_flops, pass_cost
+from ..engine.passes import pass_cost, sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value
 from ..engine.profile import si
 from ..errors import InputError
@@ -27,14 +27,17 @@ class ServingModel(ForwardModel):
     name = "ServingModel"
 
     def solve(self, model: Any, hardware: Any, seq_len: int, batch_size: int = 1,
-              precision: str = "fp16", efficiency: float = 0.5, tp_size: int = 1, *,
-              memory_efficiency: float = 1.0) -> SolverResult:
+              precision: str = "fp16", efficiency: float | None = None, tp_size: int = 1, *,
+              memory_efficiency: float | None = None) -> SolverResult:
         """TTFT, ITL, KV cache and memory fit of serving ``batch_size`` requests of ``seq_len``.
 
         Prefill runs the whole prompt (``batch_size`` x ``seq_len`` tokens) through the roofline;
         decode is one step at context ``seq_len``. Under tensor parallelism each GPU holds 1/t of
-        the weights and KV heads and does 1/t of the math, and each layer adds two ring
-        all-reduces of the activations over the chip's scale-up link.
+        the weights and does 1/t of the math, holds 1/min(t, n_kv) of the KV cache (heads are
+        replicated past n_kv), and each layer adds two ring all-reduces of the activations over
+        the chip's scale-up link at its fabric's latency. ``efficiency`` and
+        ``memory_efficiency`` left as None take the calibrated prefill and decode class values
+        (``Literature.Calibration``), cited in the trace; a number given is used for both.
         """
         from ..units import Quantity
 
@@ -48,8 +51,7 @@ class ServingModel(ForwardModel):
         seq = check_context(check_count(seq_len, "seq_len"), w)
         batch = check_count(batch_size)
         tp = check_count(tp_size, "tp_size")
-        eta = check_fraction(efficiency, "efficiency")
-        eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
+        (eta_p, eta_d), (eta_pm, eta_dm), cited = _efficiencies(efficiency, memory_efficiency)
         peak, rate_unit = peak_for(chip, precision)
         if tp > 1 and math.isnan(chip.scale_up_bandwidth):
             raise InputError(f"tp_size={tp} needs a scale-up link between GPUs, and {chip.name} "
@@ -60,45 +62,50 @@ class ServingModel(ForwardModel):
                               if node else "")
         weight_b = bytes_per_value(precision)
         act_b = activation_bytes(precision)
-        bandwidth = modeled_bandwidth(chip.bandwidth) * eta_mem
+        bandwidth = modeled_bandwidth(chip.bandwidth)
 
         # Prefill: the prompt of every request at once.
         tokens = batch * seq
-        prefill_flops = forward_flops(w, tokens, seq)
+        prefill_flops = sequence_flops(w, tokens, seq)
         kv_per_token = w.kv_values_per_token * act_b
         kv_total = transformer.kv_cache_size(kv_per_token, seq, batch)
+        kv_shards = transformer.kv_cache_shards(tp, w.kv_heads)
         weights = w.parameters * weight_b
-        prefill_traffic = weights + kv_total
+        prefill_traffic = weights / tp + kv_total / kv_shards
         comm_bw = chip.scale_up_bandwidth
+        comm_lat, lat_note = _scale_up_latency(node) if tp > 1 else (0.0, "")
         prefill_comm = 0.0
         decode_comm = 0.0
         if tp > 1:
             per_layer = TP_ALLREDUCES_PER_LAYER * w.layers
             prefill_comm = per_layer * communication.ring_allreduce_time(
-                tokens * w.hidden_dim * act_b, tp, comm_bw, 0.0)
+                tokens * w.hidden_dim * act_b, tp, comm_bw, comm_lat)
             decode_comm = per_layer * communication.ring_allreduce_time(
-                batch * w.hidden_dim * act_b, tp, comm_bw, 0.0)
-        t_prefill_compute = roofline.compute_time(prefill_flops / tp, peak, eta)
-        t_prefill_memory = roofline.memory_time(prefill_traffic / tp, bandwidth)
+                batch * w.hidden_dim * act_b, tp, comm_bw, comm_lat)
+        t_prefill_compute = roofline.compute_time(prefill_flops / tp, peak, eta_p)
+        t_prefill_memory = roofline.memory_time(prefill_traffic, bandwidth * eta_pm)
         ttft = float(roofline.roofline_time(t_prefill_compute, t_prefill_memory)) + prefill_comm
 
         # Decode: one step at the full context.
         flops, traffic, footprint = pass_cost(
             w, batch=batch, seq_len=seq, weight_bytes=weight_b, act_bytes=act_b,
             optimizer_bytes=0.0, training=False)
-        t_dec_compute = roofline.compute_time(flops / tp, peak, eta)
-        t_dec_memory = roofline.memory_time(traffic / tp, bandwidth)
+        traffic_gpu = (traffic - kv_total) / tp + kv_total / kv_shards
+        t_dec_compute = roofline.compute_time(flops / tp, peak, eta_d)
+        t_dec_memory = roofline.memory_time(traffic_gpu, bandwidth * eta_dm)
         itl = float(roofline.roofline_time(t_dec_compute, t_dec_memory)) + decode_comm
 
-        per_gpu = footprint / tp
+        per_gpu = (footprint - kv_total) / tp + kv_total / kv_shards
         feasible = per_gpu <= chip.capacity
         trace = [
-            f"Prefill: {si(prefill_flops, 'FLOP')} over {tp} GPU(s) at {eta:.0%} of "
+            *cited,
+            f"Prefill: {si(prefill_flops, 'FLOP')} over {tp} GPU(s) at {eta_p:.0%} of "
             f"{si(peak, rate_unit)} -> {si(t_prefill_compute, 's')} compute, "
             f"{si(t_prefill_memory, 's')} memory"
             + (f", + {si(prefill_comm, 's')} tensor-parallel all-reduce" if tp > 1 else "")
             + f" => TTFT {si(ttft, 's')}",
-            f"Decode step: reads {si(traffic / tp, 'B')} per GPU at {si(bandwidth, 'B/s')} -> "
+            f"Decode step: reads {si(traffic_gpu, 'B')} per GPU at {si(bandwidth * eta_dm, 'B/s')}"
+            f" ({eta_dm:.0%} of peak) -> "
             f"{si(t_dec_memory, 's')}; compute {si(t_dec_compute, 's')}"
             + (f"; + {si(decode_comm, 's')} all-reduce" if tp > 1 else "")
             + f" => ITL {si(itl, 's')} ({'memory' if t_dec_memory >= t_dec_compute else 'compute'}"
@@ -107,8 +114,13 @@ class ServingModel(ForwardModel):
             f"{seq} tokens x {batch} requests = {si(kv_total, 'B')}",
             ("Memory fits: " if feasible else "Memory wall: ")
             + f"needs {si(per_gpu, 'B')} per GPU (weights {si(weights / tp, 'B')} + KV cache "
-            f"{si(kv_total / tp, 'B')}), has {si(chip.capacity, 'B')}",
+            f"{si(kv_total / kv_shards, 'B')}"
+            + (f", split {kv_shards} ways: {w.kv_heads} KV head(s) for {tp} GPUs"
+               if tp > kv_shards else "")
+            + f"), has {si(chip.capacity, 'B')}",
         ]
+        if lat_note:
+            trace.append(lat_note)
         if math.isnan(chip.bandwidth):
             trace.append(f"The Zoo has no memory bandwidth for {chip.name}: memory time is not "
                          "modeled (compute-only roofline), so ITL is a lower bound")
@@ -125,3 +137,47 @@ class ServingModel(ForwardModel):
             "tp_size": tp,
         }
         return SolverResult(self.name, values, tuple(trace))
+
+
+def _efficiencies(efficiency, memory_efficiency):
+    """((prefill, decode) compute efficiency, (prefill, decode) memory efficiency, trace lines).
+
+    None takes the calibrated class value from the Zoo and cites it; a number is checked and
+    used for both phases."""
+    from ..engine import calibration
+
+    cited = []
+    compute, memory = [], []
+    for cls in ("prefill", "decode"):
+        eta, eta_mem = calibration.efficiency_for(cls)
+        prefix = calibration.WORKLOAD_CLASSES[cls]
+        compute.append(eta if efficiency is None else None)
+        memory.append(eta_mem if memory_efficiency is None else None)
+        if efficiency is None or memory_efficiency is None:
+            cited.append(
+                f"Efficiency ({cls}): "
+                + (f"compute {eta:.0%} ({calibration.GROUP}.{prefix}ComputeEfficiency)"
+                   if efficiency is None else "compute as given")
+                + ", "
+                + (f"memory {eta_mem:.0%} ({calibration.GROUP}.{prefix}MemoryEfficiency)"
+                   if memory_efficiency is None else "memory as given"))
+    if efficiency is not None:
+        compute = [check_fraction(efficiency, "efficiency")] * 2
+    if memory_efficiency is not None:
+        memory = [check_fraction(memory_efficiency, "memory_efficiency")] * 2
+    return tuple(compute), tuple(memory), cited
+
+
+def _scale_up_latency(node) -> tuple[float, str]:
+    """(one-hop latency in s, trace note) of the scale-up fabric of ``node`` (count, path)."""
+    from ..engine.engine import resolve_entry as resolve
+
+    fabric = None
+    if node is not None:
+        ref = getattr(resolve(node[1], "Systems", "node"), "scale_up_fabric", None)
+        fabric = resolve(ref, "Systems", "fabric") if ref else None
+    if fabric is not None and fabric.latency is not None:
+        return float(fabric.latency.m_as("s")), ""
+    name = fabric.name if fabric is not None else "the scale-up link"
+    return 0.0, (f"The Zoo lists no latency for {name}: the tensor-parallel all-reduces are "
+                 "bandwidth terms only, a lower bound")

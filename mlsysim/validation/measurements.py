@@ -30,6 +30,18 @@ class Measurement(BaseModel):
     seq_len: int | None = Field(default=None, ge=1, description="Input or context tokens.")
     output_len: int | None = Field(default=None, ge=1, description="Generated tokens.")
     tp_size: int | None = Field(default=None, ge=1)
+    pp_size: int | None = Field(default=None, ge=1, description="Pipeline stages (training).")
+    interleave: int | None = Field(default=None, ge=1,
+                                   description="Virtual pipeline chunks per stage (training).")
+    global_batch: int | None = Field(default=None, ge=1,
+                                     description="Global batch in sequences (training).")
+    microbatch_size: int | None = Field(default=None, ge=1,
+                                        description="Sequences per microbatch (training).")
+    zero_stage: int | None = Field(default=None, ge=0, le=3,
+                                   description="ZeRO stage (FSDP = 3) (training).")
+    system: RegistryPath | None = Field(
+        default=None, description="The Systems.Nodes entry the run used, e.g. "
+        "Systems.Nodes.DGX_H100; with global_batch, training is predicted by DistributedModel.")
     metric: Literal["throughput", "latency", "mfu", "tflops_per_device"]
     measured: float = Field(gt=0)
     unit: str

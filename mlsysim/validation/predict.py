@@ -40,6 +40,7 @@ class Prediction:
     value: float          # in the measurement's unit, per device when scope is per_device
     workload_class: str
     detail: str
+    feasible: bool = True  # False: the model says this measured configuration does not fit
 
 
 def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None = None) -> Prediction:
@@ -51,6 +52,9 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
     eta, eta_mem = (efficiencies or {}).get(cls) or calibration.efficiency_for(cls)
     tp = m.tp_size or 1
     offline_batch = int(calibration.value("OfflineBatchSize"))
+
+    if m.mode == "training" and m.system is not None and m.global_batch is not None:
+        return _predict_distributed(m, entry, cls, eta)
 
     if m.mode in ("inference", "training"):
         is_llm = getattr(entry, "architecture", "") == "decoder"
@@ -72,7 +76,7 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
             value = profile.throughput.m_as(_unit(m.unit))
             if m.scope == "system":
                 value *= m.devices
-        return Prediction(value, cls, f"batch {batch}")
+        return Prediction(value, cls, f"batch {batch}", profile.feasible)
 
     serving = ServingModel()
     if m.mode == "prefill":
@@ -87,7 +91,7 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
             value = Quantity(ttft, "s").m_as(_unit(m.unit))
         else:
             value = Quantity((m.batch_size or 1) * m.seq_len / ttft, "token/s").m_as(_unit(m.unit))
-        return Prediction(value, cls, f"prompt {m.seq_len}, tp {tp}")
+        return Prediction(value, cls, f"prompt {m.seq_len}, tp {tp}", result.feasible)
 
     # decode
     if m.batch_size is None:
@@ -112,7 +116,46 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
     if m.scope == "per_device":
         value /= m.devices
     return Prediction(Quantity(value, "token/s").m_as(_unit(m.unit)), cls,
-                      f"batch {m.batch_size}, context {prompt}+{m.output_len}, tp {tp}")
+                      f"batch {m.batch_size}, context {prompt}+{m.output_len}, tp {tp}",
+                      step.feasible)
+
+
+def _predict_distributed(m: Measurement, entry, cls: str, eta: float) -> Prediction:
+    """Multi-GPU transformer training through DistributedModel, on ``m.devices`` GPUs of the
+    stated node joined by the node's own scale-out fabric."""
+    from ..solvers.distributed import DistributedModel
+    from ..systems.fleet import Fleet
+
+    node = _entry(m.system)
+    if m.devices % node.accelerators_per_node:
+        raise NotComparable(f"{m.devices} GPUs are not whole {m.system} nodes")
+    fleet = Fleet(node=node, count=m.devices // node.accelerators_per_node)
+    tp, pp = m.tp_size or 1, m.pp_size or 1
+    dp = m.devices // (tp * pp)
+    micro = m.microbatch_size or 1
+    microbatches = max(1, m.global_batch // (dp * micro))
+    result = DistributedModel().solve(
+        entry, fleet, m.global_batch, precision=m.precision, efficiency=eta, tp_size=tp,
+        pp_size=pp, microbatch_count=microbatches, zero_stage=m.zero_stage or 0,
+        seq_len=m.seq_len, interleave=m.interleave or 1)
+    tokens_per_s = result.effective_throughput.m_as("token/s")
+    if m.metric == "tflops_per_device":
+        peak = result.mfu * _peak(fleet.accelerator, m.precision)
+        value = Quantity(peak, "FLOP/s").m_as(_unit(m.unit))
+    elif m.metric == "mfu":
+        value = result.mfu
+    else:
+        value = Quantity(tokens_per_s / (m.devices if m.scope == "per_device" else 1),
+                         "token/s").m_as(_unit(m.unit))
+    return Prediction(value, cls, f"dp {dp} x tp {tp} x pp {pp}, {microbatches} microbatches "
+                      f"of {micro}", bool(result.feasible))
+
+
+def _peak(hardware, precision: str) -> float:
+    from ..engine.engine import peak_for
+    from ..engine.figures import chip_figures
+
+    return peak_for(chip_figures(hardware), precision)[0]
 
 
 def _entry(path: str):
