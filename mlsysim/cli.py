@@ -259,12 +259,19 @@ def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group
                       "`mlsysim zoo`", output)
     except MlsysimError as exc:
         _fail(_cut_echo(str(exc), namespace), output)
+    from .lineage.copies import copy_host_of, load_copy_hosts
+
+    hosts = load_copy_hosts()
     rows = []
     for group in groups:
         for record in group.records().values():
-            counts = Counter(str(row[3]) for row in _number_rows(registry, record, today, policy))
+            numbers = list(_number_rows(registry, record, today, policy))
+            counts = Counter(str(row[3]) for row in numbers)
+            primary = sum(1 for _path, _value, provenance, status in numbers
+                          if str(status) == "Verified" and copy_host_of(provenance.url, hosts) is None)
             rows.append({"path": record.path, "name": record.name, "numbers": sum(counts.values()),
-                         "verified": counts.get("Verified", 0), "status": dict(sorted(counts.items()))})
+                         "verified": counts.get("Verified", 0), "verified_primary": primary,
+                         "status": dict(sorted(counts.items()))})
     namespaces = _namespace_counts(rows)
     if output is Output.json:
         typer.echo(dumps({"entries": rows, "namespaces": namespaces}, indent=2))
@@ -291,18 +298,23 @@ def zoo(namespace: Optional[str] = typer.Argument(None, help="Namespace or group
                       str(row["verified"]), statuses)
     console.print(table)
     summary = Table(title="Per namespace")
-    for column in ("namespace", "entries", "numbers", "verified", "evidence-backed verified"):
+    for column in ("namespace", "entries", "numbers", "verified", "verified share",
+                   "evidence-backed verified", "verified with primary url"):
         summary.add_column(column, justify="left" if column == "namespace" else "right")
     for name, n in namespaces.items():
         summary.add_row(name, str(n["entries"]), str(n["numbers"]), str(n["verified"]),
-                        f"{n['verified']}/{n['evidence_backed']} ({_share(n['verified'], n['evidence_backed'])})")
+                        _share(n["verified"], n["numbers"]),
+                        f"{n['verified']}/{n['evidence_backed']} ({_share(n['verified'], n['evidence_backed'])})",
+                        f"{n['verified_primary']}/{n['verified']} ({_share(n['verified_primary'], n['verified'])})")
     console.print(summary)
     total = sum(n["numbers"] for n in namespaces.values())
     verified = sum(n["verified"] for n in namespaces.values())
     backed = sum(n["evidence_backed"] for n in namespaces.values())
+    primary = sum(n["verified_primary"] for n in namespaces.values())
     typer.echo(f"{len(rows)} entries, {total} numbers, {verified} verified ({_share(verified, total)} "
                f"of all; {_share(verified, backed)} of the {backed} that cite a datasheet, paper "
-               "or report)")
+               f"or report); {primary} of the verified ({_share(primary, verified)}) cite a primary "
+               "url, not a known copy host")
 
 
 #: Longest name or path the Zoo commands look up; longer text is refused at once.
@@ -327,15 +339,23 @@ def _cut_echo(message: str, *inputs: Any) -> str:
 EVIDENCE_STATUSES = ("Verified", "Stale", "Unverified")
 
 
-def _namespace_counts(rows: list[dict]) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {}
+def _namespace_counts(rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """Per namespace: counts, the verified share of all numbers, and the share of verified
+    numbers whose url is a primary source (not on a known copy host)."""
+    counts: dict[str, dict[str, Any]] = {}
     for row in rows:
         n = counts.setdefault(row["path"].split(".")[0],
-                              {"entries": 0, "numbers": 0, "verified": 0, "evidence_backed": 0})
+                              {"entries": 0, "numbers": 0, "verified": 0, "evidence_backed": 0,
+                               "verified_primary": 0})
         n["entries"] += 1
         n["numbers"] += row["numbers"]
         n["verified"] += row["verified"]
         n["evidence_backed"] += sum(row["status"].get(s, 0) for s in EVIDENCE_STATUSES)
+        n["verified_primary"] += row.get("verified_primary", 0)
+    for n in counts.values():
+        n["verified_share"] = round(n["verified"] / n["numbers"], 4) if n["numbers"] else None
+        n["primary_url_share"] = (round(n["verified_primary"] / n["verified"], 4)
+                                  if n["verified"] else None)
     return counts
 
 

@@ -14,6 +14,13 @@ Kind rules (enforced when a record is built):
 * ``estimate`` and ``derived`` need ``notes`` saying how the number was made;
   ``derived`` also names its ``inputs`` as registry paths;
 * ``convention``, ``illustrative`` and ``heuristic`` need only a ``ref``.
+
+Where a record was checked matters as much as what it cites: ``url`` is the
+primary source (the publisher's page, datasheet, paper or standard);
+``evidence_url`` is the copy actually read when that was not the primary
+(an archived or mirrored copy), ``retrieved`` the day that copy was read;
+``locator`` says where in the source the value is (page, table, row) and
+``quote`` gives the source's own words for it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ import datetime as _dt
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 
 class ProvenanceKind(str, Enum):
@@ -59,7 +67,23 @@ class Provenance(BaseModel):
 
     kind: ProvenanceKind = Field(description="What kind of evidence stands behind the number.")
     ref: str = Field(min_length=1, description="Human-readable citation: who, what, which version.")
-    url: str | None = Field(default=None, description="Where the source can be read.")
+    url: str | None = Field(
+        default=None,
+        description="The primary source: the publisher's page or datasheet, the paper's official "
+                    "page, the standard.",
+    )
+    evidence_url: str | None = Field(
+        default=None,
+        description="The copy actually read, when it is not the primary source (an archived or "
+                    "mirrored copy of it).",
+    )
+    retrieved: _dt.date | None = Field(
+        default=None, description="The date the source (or its copy in evidence_url) was read."
+    )
+    locator: str | None = Field(
+        default=None, description="Where in the source the value is: page, table, column, row."
+    )
+    quote: str | None = Field(default=None, description="The source's own words for the value.")
     verified: _dt.date | None = Field(
         default=None,
         description="The date a person checked the numbers citing this record against the source.",
@@ -77,25 +101,30 @@ class Provenance(BaseModel):
             raise ValueError("ref must name the source, got an empty string")
         return value
 
-    @field_validator("verified", mode="before")
+    @field_validator("verified", "retrieved", mode="before")
     @classmethod
-    def _iso_date(cls, value: Any) -> Any:
-        if value is None or isinstance(value, _dt.date):
+    def _iso_date(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or (isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)):
             return value
         if isinstance(value, str):
             try:
                 return _dt.date.fromisoformat(value)
             except ValueError:
-                raise ValueError(
-                    f"verified must be an ISO date YYYY-MM-DD, got {value!r}"
-                ) from None
-        raise ValueError(f"verified must be an ISO date YYYY-MM-DD, got {value!r}")
+                pass
+        raise ValueError(f"{info.field_name} must be an ISO date YYYY-MM-DD, got {value!r}")
 
-    @field_validator("url")
+    @field_validator("url", "evidence_url")
     @classmethod
-    def _url_shape(cls, value: str | None) -> str | None:
+    def _url_shape(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError(f"url must start with https:// or http://, got {value!r}")
+            raise ValueError(f"{info.field_name} must start with https:// or http://, got {value!r}")
+        return value
+
+    @field_validator("locator", "quote")
+    @classmethod
+    def _text_not_blank(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(f"{info.field_name} must not be blank; leave it out instead")
         return value
 
     @model_validator(mode="after")
@@ -116,7 +145,26 @@ class Provenance(BaseModel):
             raise ValueError(
                 f"a {kind.value} record cannot be verified against a source; remove 'verified'"
             )
+        self._evidence_rules()
         return self
+
+    def _evidence_rules(self) -> None:
+        """The copy read, its date and the place in the source all hang off a cited source."""
+        if self.evidence_url is not None:
+            if not self.url:
+                raise ValueError("evidence_url names the copy read of a primary source; give the "
+                                 "primary in url as well")
+            if self.evidence_url == self.url:
+                raise ValueError("evidence_url repeats url; leave it out when the primary itself "
+                                 "was read")
+        for name in ("retrieved", "locator", "quote"):
+            if getattr(self, name) is not None and not self.url:
+                raise ValueError(f"{name} describes a cited source; this record has no url")
+        if self.retrieved and self.verified and self.retrieved > self.verified:
+            raise ValueError(
+                f"retrieved {self.retrieved.isoformat()} is after verified "
+                f"{self.verified.isoformat()}; a value cannot be checked in a copy before it "
+                "was read")
 
     @property
     def evidence_backed(self) -> bool:

@@ -88,7 +88,7 @@ def test_expired_verification_fails_gate_4(package_copy):
     assert lines and all("[expired-verification]" in line for line in lines)
     assert all(line.startswith("Hardware.Cloud.MI300X.") for line in lines)
     assert "Hardware.Cloud.MI300X.memory.bandwidth: [expired-verification]" in result.stdout
-    assert "verified 2019-06-01, 2731 days before 2026-11-22; the policy (datasheet allows 1095 days)" in result.stdout
+    assert "verified 2019-06-01, 2742 days before 2026-12-03; the policy (datasheet allows 1095 days)" in result.stdout
 
 
 def test_invalid_record_fails_gate_2(package_copy):
@@ -262,3 +262,14 @@ def test_plausibility_exceptions_need_a_reason_and_are_honoured():
     assert "Hardware.Cloud.CS3" in excepted and all(len(r) > 20 for r in excepted.values())
     report = audit_zoo(Zoo(), as_of=AS_OF)
     assert not [f for f in report.findings if f.gate in ("plausibility", "consistency")]
+
+
+def test_a_verified_copy_in_url_fails_the_copy_source_gate(package_copy):
+    sources = data_dir(package_copy) / "sources" / "nvidia_apple_hardware.yaml"
+    edit(sources, "  url: https://www.nvidia.com/en-us/data-center/a100/\n  evidence_url:", "  url:")
+    result = run_audit(package_copy)
+    assert result.returncode == 1
+    [line] = [line for line in error_lines(result) if "[copy-source]" in line]
+    assert line.startswith("sources.yaml#nvidia-a100-page-textcopy: [copy-source] url "
+                           "https://github.com/ewyluda/")
+    assert "name the primary source in url and move the copy to evidence_url" in line

@@ -6,8 +6,10 @@
 4. expired verification: ``verified`` older than the freshness policy allows;
 
 and the quality gates: "consistency" (references resolve, a fact stated in two
-entries agrees) and "plausibility" (numbers within per-field bounds declared
-in ``lineage/plausibility.yaml``).
+entries agrees), "plausibility" (numbers within per-field bounds declared
+in ``lineage/plausibility.yaml``) and "copy-source" (a verified record's ``url``
+is the primary source, not a host known to hold copies, listed in
+``lineage/copy_hosts.yaml``).
 
 Each finding is one line ``path: [gate] problem — fix``. Findings of severity
 "warning" (numbers citing an evidence-backed record nobody has verified yet)
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 GATES = ("missing-provenance", "invalid-record", "dangling-reference", "expired-verification",
          "derived-drift", "document-reference", "appendix-drift",
-         "invalid-entry", "consistency", "plausibility", "unverified")
+         "invalid-entry", "consistency", "plausibility", "copy-source", "unverified")
 
 
 @dataclass(frozen=True, order=True)
@@ -107,6 +109,12 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
                 f"{CATALOG_FILE}#{record_id}", "invalid-record",
                 f"verified {record.verified.isoformat()} is after the as-of date {as_of.isoformat()}",
                 "a verification date cannot be in the future; give the day the check was made"))
+        if record.retrieved and record.retrieved > as_of and not (
+                record.verified and record.verified > as_of):  # one line per record
+            findings.append(Finding(
+                f"{CATALOG_FILE}#{record_id}", "invalid-record",
+                f"retrieved {record.retrieved.isoformat()} is after the as-of date "
+                f"{as_of.isoformat()}", "give the day the source or its copy was read"))
 
     try:
         groups = [g for g in zoo.groups() if wanted is None or g.path.split(".")[0] in wanted]
@@ -131,6 +139,8 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
 
     numbers = entries = 0
     unverified: dict[str, list[str]] = {}
+    citing: dict[str, tuple[Provenance, list[str]]] = {
+        _record_label(record): (record, []) for record in map(catalog.get, catalog)}
     for group in groups:
         for record in loaded[group.path].values():
             entries += 1
@@ -143,6 +153,7 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
                     uncovered.append(field or "value")
                     continue
                 findings.extend(_check_number(path, provenance, as_of, policy, known_numbers))
+                citing.setdefault(_record_label(provenance), (provenance, []))[1].append(path)
                 if provenance.evidence_backed and provenance.verified is None:
                     unverified.setdefault(_record_label(provenance), []).append(path)
             if uncovered:
@@ -153,6 +164,7 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
                     "'field_provenance'"))
     in_scope = [record for group in groups for record in loaded[group.path].values()]
     findings.extend(_quality_findings(zoo, loaded, in_scope))
+    findings.extend(_copy_findings(citing))
     findings.extend(_drift_findings(zoo, in_scope, all_numbers, complete=wanted is None,
                                     failed_entries=frozenset(failed_entries)))
     from .references import ReferenceIndex, check_documents
@@ -359,6 +371,18 @@ def _quality_findings(zoo: Zoo, loaded: dict[str, dict], in_scope: list) -> list
     return found
 
 
+def _copy_findings(citing: dict[str, tuple[Provenance, list[str]]]) -> list[Finding]:
+    """The copy-source gate over every catalog record and every inline record in scope."""
+    from .copies import GATE, check_copies, load_copy_hosts
+
+    try:
+        hosts = load_copy_hosts()
+    except ZooError as exc:
+        return [_load_error_finding(exc)]
+    records = ((label, record, paths) for label, (record, paths) in citing.items())
+    return [Finding(label, GATE, problem, fix) for label, problem, fix in check_copies(records, hosts)]
+
+
 class _LoadedGroup:
     """A group as the audit loaded it: bad entries left out, never reloaded (which would raise)."""
 
@@ -406,5 +430,7 @@ def _check_number(path: str, provenance: Provenance, as_of: dt.date, policy: Fre
                 path, "expired-verification",
                 f"{_record_label(provenance)} was verified {provenance.verified.isoformat()}, "
                 f"{age} days before {as_of.isoformat()}; the policy ({rule}) is exceeded",
-                f"re-check the value against {provenance.url} and update 'verified'"))
+                f"re-check the value against {provenance.url}"
+                + (f" (or the copy at {provenance.evidence_url})" if provenance.evidence_url else "")
+                + " and update 'verified'"))
     return found
