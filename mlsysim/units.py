@@ -188,6 +188,8 @@ def _parse_text(text: str) -> pint.Quantity:
                              f"({type(exc).__name__}); {_FORM}") from None
     if not isinstance(quantity, pint.Quantity):
         quantity = Quantity(quantity)
+    # pint reads the words nan and inf as numbers in any case ('0 NAN'): check the result too.
+    check_magnitude(quantity.magnitude, text)
     return quantity
 
 

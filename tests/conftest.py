@@ -17,7 +17,7 @@ import mlsysim
 from mlsysim.zoo.registry import DEFAULT_DATA_ROOT
 
 #: Audits in tests measure age from this date so results do not drift with the calendar.
-AS_OF = dt.date(2026, 11, 22)
+AS_OF = dt.date(2026, 12, 3)
 PACKAGE_DIR = Path(mlsysim.__file__).parent
 
 

@@ -18,7 +18,7 @@ from mlsysim.appendix.drift import plain_cell
 from mlsysim.appendix.render import group_digits, md_escape, tex_escape, wrap_heading
 from mlsysim.zoo.registry import Zoo
 
-AS_OF = "2026-11-22"
+AS_OF = "2026-12-03"
 runner = CliRunner()
 
 
@@ -75,7 +75,8 @@ def test_sources_are_numbered_notes_with_their_full_titles(built):
     [note] = [line for line in qmd.splitlines() if line.startswith(f"{number}. [")]
     assert note.startswith(f"{number}. [NVIDIA H100 product page, specifications table, H100 SXM "
                            "column (text copy committed as evidence in ewyluda/macrogauge, retrieved "
-                           "2026-10-08)](https://github.com/ewyluda/macrogauge/")
+                           "2026-10-08)](https://www.nvidia.com/en-us/data-center/h100/) (read in "
+                           "[a copy](https://github.com/ewyluda/macrogauge/")
     assert "…" not in qmd
     tex = (built / "hardware-cloud.tex").read_text(encoding="utf-8")
     assert f"\\textsuperscript{{{number}}}\\,NVIDIA H100 product page, specifications table" in tex
@@ -131,13 +132,13 @@ def test_qmd_has_a_quarto_caption_and_a_legend_in_words(built):
     qmd = (built / "models-language.qmd").read_text(encoding="utf-8")
     assert "\n: Language models: size and architecture {#tbl-models-language}\n" in qmd
     assert "^D^ Derived, computed from other Zoo numbers, which it names" in qmd
-    assert "Status of each number, as of 2026-11-22:" in qmd
+    assert "Status of each number, as of 2026-12-03:" in qmd
 
 
 def test_tex_uses_booktabs_tabularx_siunitx_and_a_legend(built):
     tex = (built / "models-language.tex").read_text(encoding="utf-8")
     for piece in ("\\toprule", "\\midrule", "\\bottomrule", "\\caption{Language models: size and architecture}",
-                  "\\label{tbl:models-language}", "Status of each number, as of 2026-11-22:",
+                  "\\label{tbl:models-language}", "Status of each number, as of 2026-12-03:",
                   "\\textsuperscript{D}\\,Derived, computed from other Zoo numbers",
                   "\\begin{tabularx}{\\linewidth}", "\\tablenum[table-format="):
         assert piece in tex
@@ -392,9 +393,9 @@ def test_qmd_check_cell_stops_the_render_when_the_zoo_moved_on(zoo_data, tmp_pat
     assert unchanged == []  # the vision table does not show the H100: it still matches
     [error] = changed
     assert error.ename == "AppendixDriftError"
-    assert "appendix table 'hardware-cloud' (rendered as of 2026-11-22) no longer matches the " \
+    assert "appendix table 'hardware-cloud' (rendered as of 2026-12-03) no longer matches the " \
         "installed mlsysim Zoo" in error.evalue
-    assert "mlsysim appendix check DIR --as-of 2026-11-22" in error.evalue
+    assert "mlsysim appendix check DIR --as-of 2026-12-03" in error.evalue
 
 
 def test_check_table_rejects_bad_arguments_and_unrenderable_tables():

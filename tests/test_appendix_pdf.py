@@ -93,5 +93,5 @@ def test_the_pdf_text_shows_marks_and_sources(tables, tmp_path):
                           check=True).stdout
     assert re.search(r"NVIDIA H100 SXM5\s+989\.5\s*V\s+1979\s*V", text), text[:2000]
     assert "32 GiB" in text and "34.36" not in text
-    assert "Status of each number, as of 2026-11-22" in text
+    assert f"Status of each number, as of {AS_OF.isoformat()}" in text
     assert "Sources of Table 1.1:" in text

@@ -7,10 +7,11 @@ from typer.testing import CliRunner
 from mlsysim.cli import app
 
 runner = CliRunner()
+AS_OF = "2026-12-03"  # tests/conftest.py AS_OF: the newest verification is not after it
 
 
 def test_zoo_lists_entries_with_verified_share():
-    result = runner.invoke(app, ["zoo", "Hardware.Cloud", "--as-of", "2026-11-22"])
+    result = runner.invoke(app, ["zoo", "Hardware.Cloud", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert "Hardware.Cloud.MI300X" in result.output
     count = len(mlsysim.Hardware.Cloud)
@@ -21,7 +22,7 @@ def test_zoo_lists_entries_with_verified_share():
 
 
 def test_zoo_counts_per_namespace_with_the_evidence_backed_share():
-    result = runner.invoke(app, ["zoo", "-o", "json", "--as-of", "2026-11-22"])
+    result = runner.invoke(app, ["zoo", "-o", "json", "--as-of", AS_OF])
     data = json.loads(result.stdout)
     namespaces = data["namespaces"]
     assert set(namespaces) == {"Hardware", "Models", "Systems", "Infrastructure", "Ops", "Scenarios",
@@ -47,7 +48,7 @@ def test_show_resolves_short_names_and_prints_the_source():
     result = runner.invoke(app, ["show", "H100.memory.bandwidth"])
     assert result.exit_code == 0
     assert "memory.bandwidth: 3.35 TB / s  [Verified]" in result.output
-    assert "https://github.com/ewyluda/macrogauge/" in result.output
+    assert "https://www.nvidia.com/en-us/data-center/h100/" in result.output
     unchecked = runner.invoke(app, ["show", "T4.compute.peak.fp16.dense"])
     assert "compute.peak.fp16.dense: 65 TFLOP / s  [Unverified]" in unchecked.output
 
@@ -78,7 +79,7 @@ def test_unknown_field_exits_1():
 
 
 def test_audit_command_passes_on_shipped_zoo():
-    result = runner.invoke(app, ["audit", "--strict", "--as-of", "2026-11-22"])
+    result = runner.invoke(app, ["audit", "--strict", "--as-of", AS_OF])
     assert result.exit_code == 0 and "OK: " in result.output
 
 
@@ -129,3 +130,20 @@ def test_show_accepts_the_flat_scenario_path():
     result = runner.invoke(app, ["show", "Scenarios.ChatbotServing"])
     assert result.exit_code == 0, result.output
     assert "Scenarios.Examples.ChatbotServing" in result.output
+
+
+def test_eval_defaults_to_the_calibrated_efficiency_like_the_api():
+    # One number everywhere: without -e, the CLI uses the calibrated class value that
+    # Engine.solve uses, and says which Zoo number it was.
+    from mlsysim import Engine
+
+    result = runner.invoke(app, ["eval", "Llama3_8B", "H100", "-b", "8", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout)
+    api = Engine.solve("Llama3_8B", "H100", batch_size=8)
+    assert cli["latency_s"] == api.latency.to("s").magnitude
+    assert any("Literature.Calibration.DecodeComputeEfficiency" in line
+               for line in cli["constraint_trace"])
+    given = json.loads(runner.invoke(app, ["eval", "Llama3_8B", "H100", "-b", "8", "-e", "0.5",
+                                           "-o", "json"]).stdout)
+    assert given["compute_time_s"] != cli["compute_time_s"]  # 50% given vs 7% calibrated

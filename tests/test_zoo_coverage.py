@@ -14,7 +14,9 @@ REQUIRED = {
     "Hardware.Cloud": [
         "V100", "T4", "L4", "L40S", "A100_40GB", "A100", "H100", "H100_PCIe", "H200", "B200",
         "GB200", "MI250X", "MI300X", "MI325X", "TPUv4", "TPUv5e", "TPUv5p", "TPUv6e", "Gaudi2",
-        "Gaudi3", "Trainium2", "CS3"],
+        "Gaudi3", "Trainium2", "CS3",
+        # issue 20 (coverage 2024-2026): sources in zoo/data/sources/coverage_2026.yaml
+        "TPUv3", "TPU7x", "Trainium1", "Trainium3", "Inferentia2", "GH200"],
     "Hardware.Workstation": ["RTX4090", "RTX3090Ti", "M2Ultra"],
     "Hardware.Mobile": ["AppleA17Pro", "Snapdragon8Gen3", "Snapdragon8Elite"],
     "Hardware.Edge": ["JetsonAGXOrin", "JetsonOrinNX", "JetsonOrinNano", "CoralEdgeTPU"],
@@ -22,10 +24,18 @@ REQUIRED = {
     "Models.Language": [
         "GPT2", "GPT3", "Llama2_7B", "Llama2_13B", "Llama2_70B", "Llama3_8B", "Llama3_70B",
         "Llama3_405B", "Mistral7B", "Mixtral8x7B", "DeepSeekV3", "BERT_Base", "BERT_Large",
-        "GPT_J_6B"],
-    "Models.Vision": ["ResNet18", "ResNet50", "MobileNetV2", "EfficientNetB0", "ViT_B16", "YOLOv8n"],
+        "GPT_J_6B",
+        # issue 20
+        "Llama3_3_70B", "DeepSeekR1", "GPT_OSS_120B", "GPT_OSS_20B", "Gemma3_27B",
+        "GPT2_Small", "MPT_7B", "BLOOM_176B", "OPT_175B", "Llama4_Scout", "Llama4_Maverick",
+        "PaLM_540B"],
+    "Models.Vision": ["ResNet18", "ResNet50", "MobileNetV2", "EfficientNetB0", "ViT_B16", "YOLOv8n",
+                      # issue 20
+                      "AlexNet", "VGG16", "EfficientNetB4"],
     "Models.Tiny": ["DS_CNN_KWS", "MobileNetV1_VWW", "FC_AutoEncoder_AD"],
     "Models.Recommendation": ["DLRM_Criteo1TB"],
+    "Infrastructure.Grids": ["EU_Avg", "Iceland"],  # issue 20
+    "Systems.Clusters": ["TPUv5p_Pod", "Research_10K_H100", "Research_1024_H100_RoCE_2to1"],
     "Systems.Fabrics": [
         "InfiniBand_HDR", "InfiniBand_NDR", "InfiniBand_XDR", "Ethernet_100G", "Ethernet_200G",
         "Ethernet_400G", "Ethernet_800G", "NVLink3", "NVLink4", "NVLink5"],
@@ -76,7 +86,10 @@ def test_ten_regions_carry_carbon_intensity_pue_and_wue_each_sourced():
 
 
 def test_moe_and_mla_models_carry_the_fields_solvers_need():
-    for model in (mlsysim.Models.Language.Mixtral8x7B, mlsysim.Models.Language.DeepSeekV3):
+    language = mlsysim.Models.Language
+    for model in (language.Mixtral8x7B, language.DeepSeekV3, language.DeepSeekR1,
+                  language.GPT_OSS_120B, language.GPT_OSS_20B, language.Llama4_Scout,
+                  language.Llama4_Maverick):
         assert model.experts > model.active_experts >= 1, model.path
         assert model.active_parameters < model.parameters, model.path
     assert mlsysim.Models.Language.DeepSeekV3.kv_lora_rank > 0

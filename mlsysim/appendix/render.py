@@ -48,6 +48,7 @@ class Note:
     number: int
     ref: str
     url: str | None
+    evidence_url: str | None = None   # the copy that was read, when it is not the primary
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ def build_view(table: Table, zoo: "Zoo", *, as_of: dt.date, policy: "FreshnessPo
             status = status_of(provenance, path, as_of=as_of, policy=policy)
             cells.append(Cell(group_digits(text), status, unit))
             if provenance is not None:
-                key = (provenance.ref, escaping.safe_url(provenance.url))
+                key = (provenance.ref, escaping.safe_url(provenance.url),
+                       escaping.safe_url(getattr(provenance, "evidence_url", None)))
                 note = notes.setdefault(key, Note(len(notes) + 1, *key))
                 if note.number not in row_notes:
                     row_notes.append(note.number)
@@ -206,7 +208,7 @@ def view_digest(view: TableView) -> str:
         "rows": [[row.name, row.path, list(row.notes),
                   [None if cell is None else [cell.number, cell.status.value, cell.unit]
                    for cell in row.cells]] for row in view.rows],
-        "notes": [[note.number, note.ref, note.url] for note in view.notes],
+        "notes": [[note.number, note.ref, note.url, note.evidence_url] for note in view.notes],
     }
     text = json.dumps(content, sort_keys=True, ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
