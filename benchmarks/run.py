@@ -173,7 +173,12 @@ def bench_site() -> None:
     with tempfile.TemporaryDirectory() as out:
         total = statistics.median(_timed([command, "site", "build", "--strict", "--out",
                                           str(Path(out) / "site")]) for _ in range(3))
+        site = Path(out) / "site"
+        size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+        pages = [p.stat().st_size for p in site.rglob("*.html")]
     print(f"mlsysim site build --strict (fresh):  {total:7.2f} s median of 3")
+    print(f"site size: {size / 2**20:7.1f} MiB total, {len(pages)} pages, "
+          f"median page {statistics.median(pages) / 1024:6.1f} KiB")
 
 
 def shutil_which() -> str:

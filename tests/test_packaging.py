@@ -4,6 +4,7 @@ the Zoo data and the site assets; installed into a fresh environment, it builds 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,8 +30,13 @@ def test_the_explicit_package_list_names_every_package():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a clean copy of the sources: setuptools reuses ./build/lib, where a file
+    # deleted from the tree would linger and ship.
+    source = tmp_path_factory.mktemp("source") / "mlsysim"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                             "--quiet", "-w", str(out), str(ROOT)],
+                             "--quiet", "-w", str(out), str(source)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     [built] = out.glob("mlsysim-*.whl")

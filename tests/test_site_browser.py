@@ -48,9 +48,12 @@ def test_h100_page_shows_bandwidth_with_its_datasheet(page, base_url):
     badge = row.locator("a.badge")
     assert badge.inner_text() == "Verified 2026-11-22"
     assert "NVIDIA H100 product page" in badge.get_attribute("title")
-    link = row.locator("a[href^='https://']").get_attribute("href")
-    assert link.startswith("https://github.com/ewyluda/macrogauge/")
-    assert link.endswith("2026-10-nvidia-h100-specs.txt")
+    # The number's first link is NVIDIA's own page; the copy that was read sits beside it
+    # in the entry's source list.
+    link = row.locator("a[href^='https://']").first.get_attribute("href")
+    assert link == "https://www.nvidia.com/en-us/data-center/h100/"
+    copy = page.locator("article a[href$='2026-10-nvidia-h100-specs.txt']")
+    assert copy.count() >= 1 and "github.com/ewyluda/macrogauge/" in copy.first.get_attribute("href")
     badge.click()
     assert page.url.endswith("/sources/nvidia-h100-page-textcopy/")
     page.click("article a:has-text('Hardware.Cloud.H100.memory.bandwidth')")

@@ -53,7 +53,24 @@ def roofline_context(entry: Any) -> dict[str, Any]:
         unit = "TOPS" if name.startswith("int") else "TFLOP/s"
         lines.append({"points": " ".join(points), "color": COLORS[index % len(COLORS)],
                       "label": f"{name} {peak / 1e12:.4g} {unit}",
-                      "label_y": f"{py(math.log10(peak)) - 4:.1f}"})
+                      "y": py(math.log10(peak)) - 4})
+    for line, y in zip(lines, spread([line.pop("y") for line in lines], LABEL_GAP, TOP + 11, bottom - 4)):
+        line["label_y"] = f"{y:.1f}"
+    slope = None
+    if bandwidth is not None:
+        # The label sits on the sloped part, below the lowest ceiling and above the floor;
+        # when the slope is too short for that, it is written in the top-left corner.
+        lowest = min(math.log10(p) for p in peaks.values())
+        rate_log = min(y_lo + 1.5, lowest - 0.4)
+        x_log = max(x_lo + 0.15, rate_log - math.log10(bandwidth))
+        rate_log = x_log + math.log10(bandwidth)
+        label = f"memory {_bandwidth_label(bandwidth)}"
+        if y_lo + 0.3 < rate_log < lowest - 0.2:
+            angle = -math.degrees(math.atan2(bottom - TOP, right - LEFT))
+            slope = {"x": f"{px(x_log):.1f}", "y": f"{py(rate_log) - 8:.1f}", "angle": f"{angle:.1f}",
+                     "label": label}
+        else:
+            slope = {"x": LEFT + 8, "y": TOP + 16, "angle": "0", "label": f"slope: {label}"}
     return {
         "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": right, "top": TOP, "bottom": bottom,
         "plot_w": right - LEFT, "plot_h": bottom - TOP, "y_unit": "operations per second",
@@ -64,9 +81,36 @@ def roofline_context(entry: Any) -> dict[str, Any]:
         "x_label_y": bottom + 16, "y_label_x": LEFT - 6, "x_title_x": (LEFT + right) // 2,
         "x_title_y": HEIGHT - 6, "y_title_y": (TOP + bottom) // 2, "line_label_x": right - 4,
         "note_x": LEFT + 8, "note_y": TOP + 16,
-        "lines": lines,
+        "lines": lines, "slope": slope,
         "note": "" if bandwidth is not None else "Memory bandwidth not listed: compute ceilings only",
     }
+
+
+#: Smallest vertical distance between two line labels, in pixels (11-px text).
+LABEL_GAP = 13
+
+
+def spread(ys: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Label positions as close to ``ys`` as possible, at least ``gap`` apart, within
+    [low, high]: labels that would overlap are pushed down, then up from the bottom."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [0.0] * len(ys)
+    last = low - gap
+    for i in order:
+        last = max(ys[i], last + gap, low)
+        placed[i] = last
+    nxt = high + gap
+    for i in reversed(order):
+        nxt = min(placed[i], nxt - gap)
+        placed[i] = nxt
+    return placed
+
+
+def _bandwidth_label(bytes_per_second: float) -> str:
+    for scale, unit in ((1e15, "PB/s"), (1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s")):
+        if bytes_per_second >= scale:
+            return f"{bytes_per_second / scale:.4g} {unit}"
+    return f"{bytes_per_second:.4g} B/s"
 
 
 def _rate_label(decade: int) -> str:

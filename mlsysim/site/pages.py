@@ -44,6 +44,58 @@ def _format_number(number: Any) -> str:
     return f"{number:.6g}"
 
 
+def group_digits(text: str) -> str:
+    """``70553706496`` -> ``70,553,706,496``: integer parts of 5+ digits grouped for
+    reading (as in the appendix); a 4-digit number such as a year stays as it is."""
+    match = re.fullmatch(r"(-?)(\d{5,})(\.\d+)?", text)
+    if not match:
+        return text
+    sign, whole, fraction = match.groups()
+    return f"{sign}{int(whole):,}{fraction or ''}"
+
+
+def sort_key(value: Any) -> str:
+    """A unit-free sort key for a table cell: the magnitude in base units, so 2039 GB/s
+    sorts below 3.35 TB/s; text when the value is not a number."""
+    if isinstance(value, pint.Quantity):
+        try:
+            value = value.to_base_units().magnitude
+        except pint.errors.DimensionalityError:
+            value = value.magnitude
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    return f"{float(value):.6e}"
+
+
+def python_parts(record: Any, field_path: str) -> list[dict[str, str]]:
+    """How Python reaches a number from its entry, one step per part of the path: an
+    attribute (``.memory``), a dict key (``["fp64"]``) or a list index (``[0]``). The
+    registry's dotted path names dict keys and list positions like attributes, which
+    Python does not accept."""
+    parts, value = [], record
+    for name in field_path.split(".") if field_path else []:
+        if isinstance(value, dict):
+            parts.append({"kind": "key", "name": name})
+            value = value[name]
+        elif isinstance(value, (list, tuple)):
+            parts.append({"kind": "index", "name": name})
+            value = value[int(name)]
+        else:
+            parts.append({"kind": "attr", "name": name})
+            value = getattr(value, name)
+    return parts
+
+
+def short_label(ref: str, limit: int = 40) -> str:
+    """A source's title cut at a word boundary for a table cell (the full title goes in a
+    tooltip and in the page's list of sources)."""
+    ref = " ".join(str(ref).split())
+    if len(ref) <= limit:
+        return ref
+    cut = ref[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(")
+    return f"{cut}…"
+
+
 def anchor_for(field_path: str) -> str:
     """The HTML id of a number's row: ``memory.bandwidth`` -> ``memory-bandwidth``."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", field_path).strip("-") or "value"
@@ -74,6 +126,13 @@ class Number:
     page: str
     anchor: str
     inputs: list[str] = field(default_factory=list)
+    quantity: Any = None
+    python: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        """The value as printed on a page: large integers with grouped digits."""
+        return group_digits(self.value)
 
     @property
     def link(self) -> str:
@@ -139,7 +198,8 @@ class SiteModel:
                     number = Number(path, record.path, field_path or "value", text, unit,
                                     status_of(provenance, path, as_of=self.as_of, policy=self.policy),
                                     self._source(provenance), page, anchor,
-                                    list(provenance.inputs))
+                                    list(provenance.inputs), value,
+                                    python_parts(record, field_path))
                     number.source.citing.append(number)
                     numbers.append(number)
                     self.numbers.append(number)
@@ -172,9 +232,13 @@ class SiteModel:
         inputs = []
         for path in number.inputs:
             target = self.by_path.get(path)
-            inputs.append({"path": path, "href": relative(from_page, target.link) if target else ""})
+            inputs.append({"path": path, "href": relative(from_page, target.link) if target else "",
+                           "value": f"{target.shown} {target.unit}".strip() if target else "",
+                           "status": target.status.value if target else ""})
         return {
             "anchor": number.anchor, "field": number.field, "path": number.path,
-            "value": number.value, "unit": number.unit, "badge": self.badge(number, from_page),
+            "value": number.shown, "unit": number.unit, "badge": self.badge(number, from_page),
             "url": safe_url(record.url) or "", "ref": record.ref, "inputs": inputs,
+            "source_href": relative(from_page, number.source.page),
+            "entry_path": number.entry_path, "python": number.python, "raw": number.value,
         }

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import json
+import posixpath
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+from pint.errors import DimensionalityError
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from .. import escaping
 from ..lineage.status import Status, status_of
 from .charts import has_roofline, roofline_context
-from .pages import SECTION_TITLES, SiteModel, format_value, relative
+from .pages import SECTION_TITLES, SiteModel, format_value, group_digits, relative, short_label, sort_key
 
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
+#: The status page lists every verification that falls due within this many days.
+EXPIRY_HORIZON_DAYS = 180
+
+
+def yaml_string(text: object) -> Markup:
+    """Text as one double-quoted YAML scalar (JSON is YAML), for a page's front matter."""
+    return Markup(json.dumps(escaping.one_line(text), ensure_ascii=True))
 
 
 def template_loader(overrides: Path | None = None) -> BaseLoader:
@@ -30,7 +44,7 @@ def environment(overrides: Path | None = None) -> Environment:
                       finalize=escaping.markdown_inline, keep_trailing_newline=True,
                       undefined=StrictUndefined)
     env.filters.update(block=escaping.markdown_block, href=escaping.href, code=escaping.code,
-                       attr=escaping.html_attribute)
+                       attr=escaping.html_attribute, yaml=yaml_string)
     return env
 
 
@@ -57,8 +71,13 @@ def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, st
         if info["layout"] == "table":
             files[info["page"]] = env.get_template("site/table_group.md.j2").render(**_table(model, info))
             continue
+        csv_name = group.path.lower().replace(".", "-") + ".csv"
+        csv_page = posixpath.join(posixpath.dirname(info["page"]), csv_name)
+        files[csv_page] = group_csv(model, info)
         files[info["page"]] = env.get_template("site/group.md.j2").render(
-            path=group.path, description=group.spec.description,
+            path=group.path, description=group.spec.description, csv=csv_name, csv_name=csv_name,
+            meta=f"{group.path}: {len(info['entries'])} entries compared, every number with "
+                 "its source and status.",
             **_index_rows(model, info, info["page"]))
         for entry in info["entries"]:
             context = _entry(model, entry)
@@ -69,7 +88,7 @@ def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, st
                 context["chart"] = relative(entry["page"], chart)
             files[entry["page"]] = env.get_template("site/entry.md.j2").render(**context)
     files["sources/index.md"] = env.get_template("site/sources_index.md.j2").render(
-        sources=[_source_row(s, "sources/index.md") for s in _sorted_sources(model)])
+        sources=[_source_row(model, s, "sources/index.md") for s in _sorted_sources(model)])
     for source in model.sources.values():
         files[source.page] = env.get_template("site/source.md.j2").render(**_source(model, source))
     files["zoo.json"] = export_json(model)
@@ -106,27 +125,99 @@ def _home(model: SiteModel) -> dict[str, Any]:
             "statuses": _status_rows(model)}
 
 
+def _due(model: SiteModel, record, path: str) -> tuple[dt.date | None, str]:
+    """(the date a verification expires under the freshness policy, the rule), or None."""
+    if not record.verified:
+        return None, ""
+    days, rule = model.policy.max_age_days(record.kind, path)
+    return (record.verified + dt.timedelta(days=days), rule) if days is not None else (None, "")
+
+
 def _status(model: SiteModel) -> dict[str, Any]:
-    attention = []
-    for status in ATTENTION:
-        numbers = [{"path": n.path, "href": relative("status.md", n.link), "value": n.value,
-                    "unit": n.unit, "ref": n.source.record.ref,
-                    "source_href": relative("status.md", n.source.page)}
-                   for n in model.numbers if n.status is status]
-        attention.append({"name": status.value, "numbers": numbers})
-    return {"as_of": model.as_of.isoformat(), "statuses": _status_rows(model), "attention": attention}
+    def line(n) -> dict[str, Any]:
+        return {"path": n.path, "href": relative("status.md", n.link), "value": n.shown,
+                "unit": n.unit, "ref": n.source.record.ref, "short": short_label(n.source.record.ref),
+                "source_href": relative("status.md", n.source.page)}
+
+    attention = [{"name": status.value, "anchor": status.value.lower(),
+                  "numbers": [line(n) for n in model.numbers if n.status is status]}
+                 for status in ATTENTION]
+    horizon = model.as_of + dt.timedelta(days=EXPIRY_HORIZON_DAYS)
+    expiring = []
+    for n in model.numbers:
+        due, _ = _due(model, n.source.record, n.path)
+        if n.status is Status.VERIFIED and due is not None and due <= horizon:
+            expiring.append({**line(n), "verified": n.source.record.verified.isoformat(),
+                             "expires": due.isoformat(), "due": due})
+    expiring.sort(key=lambda row: (row["due"], row["path"]))
+    kinds = ", ".join(f"{kind} {days} days" for kind, days in sorted(model.policy.kinds.items()))
+    return {"as_of": model.as_of.isoformat(), "statuses": _status_rows(model), "attention": attention,
+            "horizon": EXPIRY_HORIZON_DAYS, "horizon_date": horizon.isoformat(), "expiring": expiring,
+            "policy_text": f"The freshness policy gives each kind of source a maximum age: {kinds}. "
+                           "A verified number past its age becomes Stale and fails the build.",
+            "meta": f"Status of the Zoo's {len(model.numbers)} numbers as of {model.as_of.isoformat()}: "
+                    "counts per badge, numbers due for re-verification, unverified and estimated numbers."}
+
+
+def _columns(model: SiteModel, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """One column per key field, in the unit most of its entries use (others converted)."""
+    columns = []
+    for key in info["group"].spec.key_fields:
+        units = Counter(f"{n.quantity.units:~}" for entry in info["entries"] for n in entry["numbers"]
+                        if n.field == key and hasattr(n.quantity, "units"))
+        unit = units.most_common(1)[0][0] if units else ""
+        columns.append({"key": key, "label": key.replace("_", " ").replace(".", " "),
+                        "unit_name": unit, "unit": unit.replace(" ", "")})
+    return columns
+
+
+def _cell(model: SiteModel, number, column: dict[str, Any], from_page: str) -> dict[str, Any]:
+    value = number.quantity
+    if column["unit_name"] and hasattr(value, "units"):
+        try:
+            value = value.to(column["unit_name"])
+        except DimensionalityError:  # a column whose entries disagree in dimension keeps each unit
+            pass
+    text, unit = format_value(value)
+    shown = group_digits(text) + ("" if unit == column["unit"] else f" {unit}")
+    record = number.source.record
+    when = f", verified {record.verified.isoformat()}" if record.verified else ""
+    return {"value": shown.strip(), "sort": sort_key(number.quantity),
+            "badge": {"symbol": number.status.symbol, "css": number.status.css_class,
+                      "title": f"{number.status.value}: {record.kind.value}: {record.ref}{when}",
+                      "href": relative(from_page, number.source.page)}}
 
 
 def _index_rows(model: SiteModel, info: dict[str, Any], from_page: str) -> dict[str, Any]:
-    keys = info["group"].spec.key_fields
-    rows = []
+    columns = _columns(model, info)
+    rows, seen = [], set()
     for entry in info["entries"]:
         by_field = {n.field: n for n in entry["numbers"]}
-        cells = [f"{by_field[k].value} {by_field[k].unit}".strip() if k in by_field else "—"
-                 for k in keys]
+        cells = []
+        for column in columns:
+            number = by_field.get(column["key"])
+            cells.append(_cell(model, number, column, from_page) if number else {"badge": None})
+            if number:
+                seen.add(number.status)
         rows.append({"name": entry["record"].name, "href": relative(from_page, entry["page"]),
                      "cells": cells})
-    return {"columns": list(keys), "rows": rows}
+    legend = [{"symbol": s.symbol, "name": s.value} for s in Status if s in seen]
+    return {"columns": [{"label": c["label"], "unit": c["unit"]} for c in columns], "rows": rows,
+            "legend": legend}
+
+
+def group_csv(model: SiteModel, info: dict[str, Any]) -> str:
+    """One group's numbers as CSV: a row per number with value, unit, status, source and date."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["path", "entry", "field", "value", "unit", "status", "source", "verified", "url"])
+    for entry in info["entries"]:
+        for n in entry["numbers"]:
+            record = n.source.record
+            writer.writerow([n.path, entry["record"].name, n.field, n.value, n.unit, n.status.value,
+                             n.source.key, record.verified.isoformat() if record.verified else "",
+                             escaping.safe_url(record.url) or ""])
+    return out.getvalue()
 
 
 def _namespace(model: SiteModel, namespace: Any, page: str) -> dict[str, Any]:
@@ -136,7 +227,14 @@ def _namespace(model: SiteModel, namespace: Any, page: str) -> dict[str, Any]:
             continue
         groups.append({"name": info["group"].spec.name, "description": info["group"].spec.description,
                        "href": relative(page, info["page"]), **_index_rows(model, info, page)})
-    return {"name": namespace.path, "description": namespace.description, "groups": groups}
+    return {"name": namespace.path, "description": namespace.description, "groups": groups,
+            "meta": f"The {namespace.path} namespace of the Zoo: "
+                    + ", ".join(g["name"] for g in groups) + "."}
+
+
+def _example(number) -> dict[str, Any]:
+    return {"entry": number.entry_path, "parts": number.python, "value": number.shown,
+            "unit": number.unit}
 
 
 def _entry(model: SiteModel, entry: dict[str, Any]) -> dict[str, Any]:
@@ -144,55 +242,90 @@ def _entry(model: SiteModel, entry: dict[str, Any]) -> dict[str, Any]:
     sections: dict[str, list] = {}
     for number in entry["numbers"]:
         head = number.field.split(".")[0] if "." in number.field else ""
-        sections.setdefault(head, []).append(model.row(number, page))
+        row = model.row(number, page)
+        row["short"] = short_label(row["ref"])
+        sections.setdefault(head, []).append(row)
     ordered = sorted(sections.items(), key=lambda item: list(SECTION_TITLES).index(item[0])
                      if item[0] in SECTION_TITLES else len(SECTION_TITLES))
-    sources = {n.source.key: n.source for n in entry["numbers"]}
-    example = next((n.path for n in entry["numbers"] if "." in n.field), record.path)
+    sources = {n.source.key: (n.source, n.path) for n in entry["numbers"]}
+    by_field = {n.field: n for n in entry["numbers"]}
+    group = next(info for info in model.groups if entry in info["entries"])
+    example = next((by_field[k] for k in group["group"].spec.key_fields if k in by_field),
+                   entry["numbers"][0] if entry["numbers"] else None)
+    parts = [part for part in entry["key"].split("_") if part]
+    headline = ", ".join(f"{n.field} {n.shown} {n.unit}".strip() for n in
+                         [by_field[k] for k in group["group"].spec.key_fields if k in by_field][:3])
     return {
-        "name": record.name, "path": record.path, "description": record.description or "",
-        "chart": "", "example_path": example,
+        "name": record.name, "path": record.path, "key": entry["key"], "description": record.description or "",
+        # Search indexes tags with the highest weight. The parts of the short name, not the
+        # name itself: a search for "H100" also matches the token "h100_pcie" by prefix, and
+        # that rarer token would outrank the H100 page. Split, every page sharing "H100"
+        # scores alike, and a slightly lower boost per extra part puts the page whose short
+        # name is exactly the query first.
+        "tags": parts, "boost": f"{max(2.0, 4 - 0.1 * (len(parts) - 1)):g}",
+        "key_numbers": [{"label": n.field.replace("_", " ").replace(".", " "), "value": n.shown,
+                         "unit": n.unit, "href": f"#{n.anchor}"}
+                        for n in [by_field[k] for k in group["group"].spec.key_fields if k in by_field]],
+        "group": group["group"].path, "group_href": relative(page, group["page"]),
+        "chart": "", "example": _example(example) if example else None,
+        "meta": f"{record.name} ({record.path}) in the mlsysim Zoo"
+                + (f": {headline}" if headline else "") + ". Every number with its source and status.",
         "sections": [{"title": SECTION_TITLES.get(head, head.replace("_", " ").title()), "rows": rows}
                      for head, rows in ordered],
-        "sources": [_source_row(s, page) for s in sources.values()],
+        "sources": [_source_row(model, s, page, path) for s, path in sources.values()],
     }
 
 
 def _table(model: SiteModel, info: dict[str, Any]) -> dict[str, Any]:
     page = info["page"]
-    rows = []
+    rows, first = [], None
     for entry in info["entries"]:
         for number in entry["numbers"]:
             row = model.row(number, page)
             row["entry"] = entry["record"].name
+            row["short"] = short_label(row["ref"])
             rows.append(row)
-    return {"path": info["group"].path, "description": info["group"].spec.description, "rows": rows}
+            first = first or number
+    return {"path": info["group"].path, "description": info["group"].spec.description, "rows": rows,
+            "example": _example(first) if first else None,
+            "meta": f"{info['group'].path}: {len(rows)} numbers of the mlsysim Zoo, each with its "
+                    "source and status."}
 
 
 def _sorted_sources(model: SiteModel):
     return sorted(model.sources.values(), key=lambda s: (s.record.ref.lower(), s.key))
 
 
-def _source_row(source, from_page: str) -> dict[str, Any]:
+def _source_row(model: SiteModel, source, from_page: str, path: str = "") -> dict[str, Any]:
     record = source.record
+    due, _ = _due(model, record, path or min((n.path for n in source.citing), default=""))
+    retrieved = getattr(record, "retrieved", None)
     return {"ref": record.ref, "href": relative(from_page, source.page), "kind": record.kind.value,
             "verified": record.verified.isoformat() if record.verified else "not yet",
-            "count": len(source.citing)}
+            "count": len(source.citing), "url": escaping.safe_url(record.url) or "",
+            "evidence_url": escaping.safe_url(getattr(record, "evidence_url", None)) or "",
+            "retrieved": retrieved.isoformat() if retrieved else "",
+            "locator": getattr(record, "locator", None) or "", "quote": getattr(record, "quote", None) or "",
+            "expires": due.isoformat() if due else ""}
 
 
 def _source(model: SiteModel, source) -> dict[str, Any]:
     record, page = source.record, source.page
     first_path = min((n.path for n in source.citing), default="")
     status = status_of(record, first_path, as_of=model.as_of, policy=model.policy)
+    due, rule = _due(model, record, first_path)
     inputs = []
     for path in record.inputs:
         target = model.by_path.get(path)
         inputs.append({"path": path, "href": relative(page, target.link) if target else ""})
+    row = _source_row(model, source, page, first_path)
     return {
-        "ref": record.ref, "kind": record.kind.value, "status": status.value, "css": status.css_class,
-        "url": escaping.safe_url(record.url) or "", "verified": record.verified.isoformat() if record.verified else "not yet",
-        "id": record.id or "", "notes": record.notes or "", "inputs": inputs,
-        "citing": [{"path": n.path, "href": relative(page, n.link), "value": n.value, "unit": n.unit}
+        **row, "status": status.value, "css": status.css_class,
+        "verified": record.verified.isoformat() if record.verified else "not yet",
+        "policy": rule, "id": record.id or "", "notes": record.notes or "", "inputs": inputs,
+        "meta": f"Source record: {record.ref} ({record.kind.value}), cited by {len(source.citing)} "
+                "numbers of the mlsysim Zoo.",
+        "citing": [{"path": n.path, "href": relative(page, n.link), "value": n.shown, "unit": n.unit}
                    for n in sorted(source.citing, key=lambda n: n.path)],
     }
 

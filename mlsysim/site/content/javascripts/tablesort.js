@@ -1,23 +1,43 @@
-// Click a column header of any Zoo table to sort by it (numbers numerically).
+// Sort any Zoo table by a column: click its heading, or focus it (Tab) and press Enter
+// or Space. A cell holding an element with data-sort sorts by that key (the value in base
+// units, so 2039 GB/s sorts below 3.35 TB/s); other cells by their number, then text.
+// Empty cells ("—") stay last in both directions.
 document$.subscribe(function () {
+  function key(cell) {
+    var marked = cell.querySelector("[data-sort]");
+    var text = marked ? marked.getAttribute("data-sort") : cell.textContent.trim().replace(/,/g, "");
+    if (text === "" || text === "\u2014") return null;
+    var number = parseFloat(text);
+    return isNaN(number) ? text.toLowerCase() : number;
+  }
+  function compare(x, y) {
+    if (typeof x === "number" && typeof y === "number") return x - y;
+    return String(x).localeCompare(String(y));
+  }
   document.querySelectorAll("article table").forEach(function (table) {
+    if (table.dataset.sortable) return;
+    table.dataset.sortable = "yes";
     var headers = table.querySelectorAll("thead th");
     headers.forEach(function (header, column) {
-      header.style.cursor = "pointer";
-      header.title = "Sort by this column";
-      header.addEventListener("click", function () {
+      header.tabIndex = 0;
+      header.setAttribute("aria-sort", "none");
+      header.title = "Sort by this column (Enter)";
+      function sort() {
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         var ascending = header.getAttribute("aria-sort") !== "ascending";
-        headers.forEach(function (h) { h.removeAttribute("aria-sort"); });
+        headers.forEach(function (h) { h.setAttribute("aria-sort", "none"); });
         header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
         rows.sort(function (a, b) {
-          var x = a.cells[column].textContent.trim(), y = b.cells[column].textContent.trim();
-          var nx = parseFloat(x), ny = parseFloat(y);
-          var result = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-          return ascending ? result : -result;
+          var x = key(a.cells[column]), y = key(b.cells[column]);
+          if (x === null || y === null) return (x === null) - (y === null);
+          return ascending ? compare(x, y) : compare(y, x);
         });
         rows.forEach(function (row) { body.appendChild(row); });
+      }
+      header.addEventListener("click", sort);
+      header.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sort(); }
       });
     });
   });
