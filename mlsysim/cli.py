@@ -159,9 +159,9 @@ def _raw_value(args: list[str], param: Any) -> str | None:
 
 
 def _shown(value: Any) -> str:
-    from .engine.checks import show
+    from .errors import shown
 
-    return show(value)
+    return shown(value)
 
 
 #: Longest run of non-space characters an error line shows; longer runs (an echoed input)

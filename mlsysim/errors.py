@@ -6,6 +6,7 @@ never has to read a traceback from deep inside to know what went wrong.
 
 from __future__ import annotations
 
+import math
 import re
 
 #: How much of a bad input an error message echoes; longer inputs are cut with their length named.
@@ -19,12 +20,18 @@ SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 ENTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 
+#: Integers with more bits than this are described by their number of digits, not echoed
+#: (Python refuses to print integers of more than 4,300 digits at all).
+ECHO_BITS = 192
+
+
 def shown(value: object, limit: int = ECHO_LIMIT) -> str:
-    """``repr(value)`` for an error message, cut to ``limit`` characters with the full length named."""
-    try:
-        text = repr(value)
-    except ValueError:  # an int too long to print (Python limits int-to-text conversion)
-        return f"an integer of about {value.bit_length() * 30103 // 100000 + 1} digits"
+    """``repr(value)`` for an error message, cut to ``limit`` characters with the full length
+    named; a huge integer is described by its number of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > ECHO_BITS:
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"an integer of about {digits:,} digits"
+    text = repr(value)
     if len(text) <= limit:
         return text
     return f"{text[:limit - 1]}… ({len(text)} characters)"

@@ -13,26 +13,15 @@ import math
 import numbers
 from typing import Any
 
-from ..errors import InputError, PrecisionError, shown
+# `show` is the one echo of a bad value in messages (errors.shown), under the name the
+# checks use.
+from ..errors import InputError, PrecisionError
+from ..errors import shown as show
 from .precision import BYTES_PER_VALUE
 
 #: Largest count (batch size, sequence length, parallel size, device count) accepted: 2**53,
 #: the largest whole number a float holds exactly. Counts become floats inside the solvers.
 MAX_COUNT = 2 ** 53
-
-#: Integers with more bits than this are described by their number of digits, not echoed
-#: (Python refuses to print integers of more than 4,300 digits at all).
-_ECHO_BITS = 192
-
-
-def show(value: Any) -> str:
-    """``value`` as an error message echoes it: ``shown`` (repr cut to a readable length),
-    and huge integers as their number of digits."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _ECHO_BITS:
-        digits = int(value.bit_length() * math.log10(2)) + 1
-        return f"an integer of about {digits:,} digits"
-    return shown(value)
-
 
 def _kind(value: Any) -> str:
     """``'8' (text)`` or ``None``: the value with its type when the type is the problem."""
