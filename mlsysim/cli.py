@@ -171,8 +171,9 @@ _LONG_TOKEN = re.compile(r"\S{%d,}" % (_TOKEN_LIMIT + 1))
 
 
 def one_line(message: str) -> str:
-    """``message`` on one line, with any very long run of characters cut."""
-    text = " ".join(str(message).split())
+    """``message`` as one terminal-safe line (escaping.terminal: no control characters), with
+    any very long run of characters cut."""
+    text = escaping.terminal(message)
     return _LONG_TOKEN.sub(lambda m: f"{m.group(0)[:_TOKEN_LIMIT - 1]}… "
                                      f"({len(m.group(0))} characters)", text)
 
