@@ -16,6 +16,7 @@ from typing import Any
 
 import pint
 
+from ..appendix.render import group_digits  # one digit-grouping rule for the site and the appendix
 from ..errors import SOURCE_ID
 from ..escaping import UnsafeText, safe_url
 from ..lineage.policy import FreshnessPolicy
@@ -42,16 +43,6 @@ def _format_number(number: Any) -> str:
     if float(number).is_integer() and abs(number) < 1e15:
         return str(int(number))
     return f"{number:.6g}"
-
-
-def group_digits(text: str) -> str:
-    """``70553706496`` -> ``70,553,706,496``: integer parts of 5+ digits grouped for
-    reading (as in the appendix); a 4-digit number such as a year stays as it is."""
-    match = re.fullmatch(r"(-?)(\d{5,})(\.\d+)?", text)
-    if not match:
-        return text
-    sign, whole, fraction = match.groups()
-    return f"{sign}{int(whole):,}{fraction or ''}"
 
 
 def sort_key(value: Any) -> str:
