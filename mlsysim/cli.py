@@ -28,6 +28,7 @@ from typing import Any, Optional
 import typer
 
 from . import escaping
+from .formatting import stated_quantity
 from typer.core import TyperGroup
 
 EXIT_OK = 0
@@ -206,14 +207,6 @@ def _print_error(message: str, as_json: bool, code: int) -> None:
 def _fail(message: str, output: Output, code: int = 1) -> None:
     _print_error(message, output is Output.json, code)
     raise typer.Exit(code)
-
-
-def _format_value(value) -> str:
-    import pint
-
-    if isinstance(value, pint.Quantity):
-        return f"{value.magnitude:g} {value.units:~}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _as_of(text: str | None, output: Output) -> dt.date:
@@ -397,7 +390,7 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
         _fail(_cut_echo(str(exc), name, head), output)
     if output is Output.json:
         typer.echo(dumps({"path": path, "name": record.name, "numbers": [
-            {"path": p, "value": _format_value(v), "status": str(s),
+            {"path": p, "value": stated_quantity(v), "status": str(s),
              "provenance": prov.model_dump(mode="json") if prov else None}
             for p, v, prov, s in rows]}, indent=2))
         return
@@ -406,7 +399,7 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
         typer.echo(escaping.terminal(record.description))
     for p, value, provenance, status in rows:
         source = escaping.terminal(provenance.short()) if provenance else "no provenance"
-        typer.echo(f"  {p.removeprefix(record.path + '.')}: {_format_value(value)}  [{status}]  {source}")
+        typer.echo(f"  {p.removeprefix(record.path + '.')}: {stated_quantity(value)}  [{status}]  {source}")
         if provenance and provenance.url and field:
             typer.echo(f"      {escaping.terminal(provenance.url)}")
 

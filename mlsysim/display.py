@@ -35,13 +35,9 @@ def _policy():
 
 
 def _value_text(value: Any) -> str:
-    import pint
+    from .formatting import stated_quantity
 
-    if isinstance(value, pint.Quantity):
-        return f"{value.magnitude:,.6g} {value.units:~}"
-    if isinstance(value, float):
-        return f"{value:,.6g}"
-    return str(value)
+    return stated_quantity(value)
 
 
 def _source_md(provenance: Any) -> str:

@@ -12,10 +12,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from mlsysim.appendix import DECLARATION_FILE, AppendixError, check_tables, format_number, load_tables, table_entries
+from mlsysim.appendix import DECLARATION_FILE, AppendixError, check_tables, load_tables, table_entries
 from mlsysim.appendix.cli import appendix_app
 from mlsysim.appendix.drift import plain_cell
-from mlsysim.appendix.render import group_digits, md_escape, tex_escape, wrap_heading
+from mlsysim.formatting import group_digits
+from mlsysim.appendix.render import md_escape, tex_escape, wrap_heading
 from mlsysim.zoo.registry import Zoo
 
 AS_OF = "2026-12-03"
@@ -304,12 +305,6 @@ def test_latex_escaping():
     # Straight quotes become opening and closing quotes; symbols pdflatex lacks are spelled out.
     assert tex_escape('Intel, "Gaudi 3" and \'MI300\' 5×4 ≈ 20 µs — x') == (
         "Intel, ``Gaudi 3'' and `MI300' 5\\texttimes{}4 \\ensuremath{\\approx} 20 \\textmu{}s --- x")
-
-
-def test_number_formatting_rule():
-    assert [format_number(x) for x in (989.5, 3.35, 1979.0, 131072, 0.462, 8.030261248,
-                                       367.4098197, 2.7649999999, 0.0001234567, 0.0, 25.557032)] == [
-        "989.5", "3.35", "1979", "131072", "0.462", "8.03", "367.4", "2.765", "0.0001235", "0", "25.56"]
 
 
 def pandoc() -> str:

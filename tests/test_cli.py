@@ -47,10 +47,10 @@ def test_zoo_json_is_one_document():
 def test_show_resolves_short_names_and_prints_the_source():
     result = runner.invoke(app, ["show", "H100.memory.bandwidth"])
     assert result.exit_code == 0
-    assert "memory.bandwidth: 3.35 TB / s  [Verified]" in result.output
+    assert "memory.bandwidth: 3.35 TB/s  [Verified]" in result.output
     assert "https://www.nvidia.com/en-us/data-center/h100/" in result.output
     unchecked = runner.invoke(app, ["show", "T4.compute.peak.fp16.dense"])
-    assert "compute.peak.fp16.dense: 65 TFLOP / s  [Unverified]" in unchecked.output
+    assert "compute.peak.fp16.dense: 65 TFLOP/s  [Unverified]" in unchecked.output
 
 
 def test_show_json_carries_provenance():
@@ -100,7 +100,7 @@ def test_eval_json_is_one_document_and_exit_codes():
     assert json.loads(ok.stdout)["feasible"] is True
     oom = runner.invoke(app, ["eval", "Llama3_70B", "H100"])
     assert oom.exit_code == 2
-    assert "Memory wall: needs 142 GB" in oom.output and "has 80 GB" in oom.output
+    assert "Memory wall: needs 141.8 GB" in oom.output and "has 80 GB" in oom.output
     oom_json = runner.invoke(app, ["eval", "Llama3_70B", "H100", "-o", "json"])
     assert oom_json.exit_code == 2 and json.loads(oom_json.stdout)["feasible"] is False
     bad = runner.invoke(app, ["eval", "Llama3_8B", "H10", "-o", "json"])

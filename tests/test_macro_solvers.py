@@ -271,6 +271,6 @@ def test_component_mtbfs_combine_in_series():
     (Q(12527, "tCO2e"), "12,527 tCO2e"),
 ])
 def test_energy_and_carbon_are_shown_in_a_readable_unit(quantity, shown):
-    from mlsysim.solvers.base import _fmt
+    from mlsysim.formatting import quantity as written
 
-    assert _fmt(quantity) == shown
+    assert written(quantity) == shown

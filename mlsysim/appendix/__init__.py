@@ -6,9 +6,9 @@
 """
 
 from .drift import AppendixDriftError, appendix_drift, check_table
-from .render import format_number, render_tables, tex_escape
+from .render import render_tables, tex_escape
 from .tables import DECLARATION_FILE, AppendixError, Table, check_tables, load_tables, table_entries
 
 __all__ = ["DECLARATION_FILE", "AppendixDriftError", "AppendixError", "Table", "appendix_drift",
-           "check_table", "check_tables", "format_number", "load_tables", "render_tables",
+           "check_table", "check_tables", "load_tables", "render_tables",
            "table_entries", "tex_escape"]

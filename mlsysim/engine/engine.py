@@ -13,7 +13,8 @@ from .checks import (MAX_COUNT, check_context, check_count, check_flag,  # noqa:
 from .figures import WorkloadFigures, chip_figures, workload_figures
 from .passes import pass_cost, pass_rate
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
-from .profile import PerformanceProfile, si
+from ..formatting import si
+from .profile import PerformanceProfile
 
 _RESOLVED: dict[tuple[str, str], Any] = {}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..formatting import si
+
 
 @dataclass(frozen=True, slots=True)
 class PerformanceProfile:
@@ -172,23 +174,6 @@ class PerformanceProfile:
         from ..display import result_html
 
         return result_html(self._display_title(), self._display_rows(), self.constraint_trace)
-
-
-_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
-             (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
-
-
-def si(value: float, unit: str) -> str:
-    """``si(3.35e12, "B/s")`` -> ``"3.35 TB/s"``: quick engineering notation without pint."""
-    if value != value:  # NaN
-        return f"unknown {unit}"
-    magnitude = abs(value)
-    if unit == "s" and magnitude >= 1.0:
-        return f"{value:.3g} s"
-    for scale, prefix in _PREFIXES:
-        if magnitude >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}"
 
 
 def _q(value: float, unit: str):

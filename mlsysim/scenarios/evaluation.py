@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ..solvers.base import _fmt
+from ..formatting import quantity
 
 
 class Status(str, Enum):
@@ -169,4 +169,4 @@ def _md(text: str) -> str:
 
 def fmt(value: Any) -> str:
     """A metric as shown in summaries (``12.3 ms``, ``1,234 tCO2e``)."""
-    return _fmt(value)
+    return quantity(value)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pint
 
-from ..appendix.render import group_digits  # one digit-grouping rule for the site and the appendix
+from ..formatting import group_digits, stated, unit_text
 from ..errors import SOURCE_ID
 from ..escaping import UnsafeText, safe_url
 from ..lineage.policy import FreshnessPolicy
@@ -30,19 +30,11 @@ SECTION_TITLES = {"compute": "Compute", "memory": "Memory", "interconnect": "Int
 
 
 def format_value(value: Any) -> tuple[str, str]:
-    """(number, unit) as shown on the site: up to 6 significant digits, no float noise."""
+    """(number, unit) as shown on the site: the stated value (formatting.stated), digits not
+    yet grouped, and the unit without spaces."""
     if isinstance(value, pint.Quantity):
-        unit = f"{value.units:~}".replace(" ", "")
-        return _format_number(value.magnitude), unit
-    return _format_number(value), ""
-
-
-def _format_number(number: Any) -> str:
-    if isinstance(number, int):
-        return str(number)
-    if float(number).is_integer() and abs(number) < 1e15:
-        return str(int(number))
-    return f"{number:.6g}"
+        return stated(value.magnitude, group=False), unit_text(value, compact=True)
+    return stated(value, group=False), ""
 
 
 def sort_key(value: Any) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..formatting import quantity
+
 
 class ForwardModel:
     """A solver: given a configuration, predict what it costs. Subclasses define ``solve``."""
@@ -48,7 +50,7 @@ class SolverResult:
         return out
 
     def _display_rows(self) -> list[tuple[str, str]]:
-        return [(key, _fmt(value)) for key, value in self.values.items()
+        return [(key, quantity(value)) for key, value in self.values.items()
                 if not hasattr(value, "to_dict")]
 
     def _repr_markdown_(self) -> str:
@@ -63,51 +65,7 @@ class SolverResult:
 
     def __str__(self) -> str:
         lines = [f"{self.solver}:"]
-        lines += [f"  {key}: {_fmt(value)}" for key, value in self.values.items()
+        lines += [f"  {key}: {quantity(value)}" for key, value in self.values.items()
                   if not hasattr(value, "to_dict")]
         lines += [f"  - {line}" for line in self.constraint_trace]
         return "\n".join(lines)
-
-
-def _fmt(value: Any) -> str:
-    import pint
-
-    if isinstance(value, pint.Quantity):
-        unit = f"{value.units:~}"
-        if unit in _COMPACTED and value.magnitude:
-            value = value.to_compact()
-        elif unit in _LADDERS and value.magnitude:
-            value = _climb(value, _LADDERS[unit])
-        return f"{_number(float(value.magnitude))} {value.units:~}".rstrip()
-    if isinstance(value, float):
-        return _number(value)
-    return str(value)
-
-
-#: Units shown with an SI prefix picked to fit (12.3 ms, 5.68 TB); others stay as chosen
-#: by the solver (MWh, tCO2e, hours).
-_COMPACTED = {"s", "B", "B / s", "W", "J", "FLOP", "FLOP / s"}
-
-
-#: Units whose small values read better one step down (a microcontroller's year is
-#: 0.56 kWh, not 0.0005563 MWh): the largest unit giving a magnitude of at least 1 is used.
-_LADDERS = {"MWh": ("MWh", "kWh", "Wh"), "tCO2e": ("tCO2e", "kgCO2e", "gCO2e")}
-
-
-def _climb(value: Any, ladder: tuple[str, ...]) -> Any:
-    for unit in ladder:
-        converted = value.to(unit)
-        if abs(converted.magnitude) >= 1:
-            return converted
-    return converted
-
-
-def _number(x: float) -> str:
-    """4 significant figures, thousands separated, never exponent notation below 1e12."""
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    if abs(x) >= 1e12 or (x and abs(x) < 1e-4):
-        return f"{x:.4g}"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"

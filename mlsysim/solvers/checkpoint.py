@@ -8,7 +8,7 @@ from ..engine.checks import check_flag
 from ..engine.engine import resolve_entry
 from ..engine.figures import workload_figures
 from ..engine.precision import bytes_per_value, optimizer_bytes
-from ..engine.profile import si
+from ..formatting import si
 from ..physics import checkpoint
 from . import zoo_defaults
 from .base import ForwardModel, SolverResult

@@ -11,7 +11,7 @@ from ..engine.engine import (Engine, check_count, check_fraction, default_seq_le
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
-from ..engine.profile import si
+from ..formatting import si
 from ..errors import InputError
 from ..physics import communication, memory, pipeline, roofline, transformer
 from .base import ForwardModel, SolverResult

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..engine.checks import check_count
 from ..engine.engine import check_quantity
-from ..engine.profile import si
+from ..formatting import si
 from ..physics import reliability
 from ..systems.fleet import DeviceGroup, as_fleet
 from . import zoo_defaults

@@ -11,7 +11,7 @@ from ..engine.engine import (check_count, check_fraction, modeled_bandwidth, pea
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import pass_cost, sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value
-from ..engine.profile import si
+from ..formatting import si
 from ..errors import InputError
 from ..physics import communication, roofline, transformer
 from .base import ForwardModel, SolverResult

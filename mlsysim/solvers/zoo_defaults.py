@@ -66,9 +66,9 @@ def per_hardware_path(group: str, hardware: Any) -> str:
 
 def cite(value: Any, unit: str | None = None) -> str:
     """``"50,677 h (Systems.Reliability.Llama3_GpuHoursPerUnexpectedInterruption)"``."""
-    from .base import _fmt
+    from ..formatting import quantity
 
-    shown = _fmt(value.to(unit) if unit else value)
+    shown = quantity(value.to(unit) if unit else value)
     path = getattr(value, "path", "")
     return f"{shown} ({path})" if path else shown
 

@@ -161,7 +161,7 @@ def it_power(fleet: "Fleet | DeviceGroup") -> tuple[float, str]:
     A node's listed system power (CPUs, NICs, fans included) when the node lists one, else
     the accelerators' TDP alone, which undercounts and says so.
     """
-    from ..engine.profile import si
+    from ..formatting import si
 
     if isinstance(fleet, Fleet) and fleet.node.power is not None:
         watts = float(fleet.node.power.m_as("W")) * fleet.count
