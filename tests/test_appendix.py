@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mlsysim.appendix import DECLARATION_FILE, AppendixError, check_tables, load_tables, table_entries
-from mlsysim.appendix.cli import appendix_app
+from mlsysim.cli import appendix_app
 from mlsysim.appendix.drift import plain_cell
 from mlsysim.formatting import group_digits
 from mlsysim.appendix.render import md_escape, tex_escape, wrap_heading

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from conftest import AS_OF, require
 from mlsysim.appendix import load_tables
-from mlsysim.appendix.cli import appendix_app
+from mlsysim.cli import appendix_app
 
 #: Overfull boxes up to this wide are invisible in print; wider ones fail the test.
 OVERFULL_LIMIT_PT = 5.0

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from conftest import AS_OF, require
 from mlsysim.appendix import load_tables
-from mlsysim.appendix.cli import appendix_app
+from mlsysim.cli import appendix_app
 
 runner = CliRunner()
 

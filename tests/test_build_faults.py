@@ -214,7 +214,7 @@ def test_page_names_are_checked_again_where_they_are_written(tmp_path):
 # -- the appendix build overwrites only the tables it wrote -------------------------------------
 
 def test_appendix_build_never_overwrites_a_file_it_did_not_write(tmp_path, user_files):
-    from mlsysim.appendix.cli import appendix_app
+    from mlsysim.cli import appendix_app
 
     def build(out: Path):
         return CliRunner().invoke(appendix_app, ["build", "--out", str(out), "--as-of", AS_OF.isoformat()])

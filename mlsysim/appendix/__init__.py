@@ -1,7 +1,7 @@
 """Textbook appendix tables rendered from the Zoo (Quarto ``.qmd`` and LaTeX), with a drift check.
 
 ``tables.yaml`` declares the tables; :func:`render_tables` renders them;
-``mlsysim appendix build|check`` (:mod:`mlsysim.appendix.cli`) writes or checks them;
+``mlsysim appendix build|check`` (:mod:`mlsysim.cli.appendix`) writes or checks them;
 :func:`check_table` is what a generated ``.qmd``'s hidden cell runs under Quarto.
 """
 

@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

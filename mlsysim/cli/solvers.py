@@ -11,8 +11,8 @@ from typing import Optional
 
 import typer
 
-from .cli import (EXIT_BAD_INPUT, EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, _fail, _shown,
-                  app, dumps)
+from .contract import (EXIT_BAD_INPUT, EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, dumps, fail,
+                       shown)
 
 #: ``eval`` options that describe one MODEL HARDWARE pass; a plan or scenario sets its own.
 PASS_OPTIONS = {"batch_size": "-b/--batch-size", "precision": "-p/--precision",
@@ -20,13 +20,13 @@ PASS_OPTIONS = {"batch_size": "-b/--batch-size", "precision": "-p/--precision",
                 "training": "--training"}
 
 
-def _solve_or_fail(fn, output: Output):
-    from .errors import MlsysimError
+def _solve_orfail(fn, output: Output):
+    from ..errors import MlsysimError
 
     try:
         return fn()
     except MlsysimError as exc:
-        _fail(str(exc), output, EXIT_BAD_INPUT)
+        fail(str(exc), output, EXIT_BAD_INPUT)
 
 
 def _emit(result, output: Output, text: str) -> None:
@@ -39,7 +39,6 @@ def _emit(result, output: Output, text: str) -> None:
         typer.echo(text)
 
 
-@app.command("eval")
 def eval_command(
         ctx: typer.Context,
         model: str = typer.Argument(..., help="Model short name or path (Llama3_8B), a plan "
@@ -62,14 +61,14 @@ def eval_command(
         given = [flag for name, flag in PASS_OPTIONS.items()
                  if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
         if given:
-            _fail(f"{', '.join(given)} set(s) a MODEL HARDWARE pass and would be ignored for "
-                  f"the plan or scenario {_shown(model)}; set the value in the plan file "
+            fail(f"{', '.join(given)} set(s) a MODEL HARDWARE pass and would be ignored for "
+                  f"the plan or scenario {shown(model)}; set the value in the plan file "
                   "(fields in `mlsysim schema`), or give MODEL HARDWARE", output)
         _evaluate_plan_or_scenario(model, output)
         return
-    from .engine import Engine
+    from ..engine import Engine
 
-    result = _solve_or_fail(lambda: Engine.solve(
+    result = _solve_orfail(lambda: Engine.solve(
         model, hardware, batch_size=batch_size, precision=precision, efficiency=efficiency,
         seq_len=seq_len, is_training=training), output)
     _emit(result, output, "\n".join([result.summary()]
@@ -83,12 +82,12 @@ def eval_command(
 def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
     from pathlib import Path
 
-    from .errors import UnknownNameError
-    from .zoo.registry import default_zoo
+    from ..errors import UnknownNameError
+    from ..zoo.registry import default_zoo
 
     def run():
-        from .engine.engine import MAX_NAME_LENGTH
-        from .scenarios.plan import evaluate_plan, load_plan
+        from ..engine.engine import MAX_NAME_LENGTH
+        from ..scenarios.plan import evaluate_plan, load_plan
 
         try:
             is_file = Path(target).is_file()
@@ -100,16 +99,16 @@ def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
                  "(eval plan.yaml; fields in `mlsysim schema`) or a scenario name (eval "
                  "SmartDoorbell; list them with `mlsysim zoo Scenarios`)")
         if len(target) > MAX_NAME_LENGTH:
-            raise UnknownNameError(f"{_shown(target)} is not a plan file or scenario name;"
+            raise UnknownNameError(f"{shown(target)} is not a plan file or scenario name;"
                                    + usage, name=target[:100])
         try:
             path = default_zoo().lookup(target, namespaces=("Scenarios",))
         except UnknownNameError as exc:
-            message = str(exc).replace(repr(target), _shown(target))
+            message = str(exc).replace(repr(target), shown(target))
             raise UnknownNameError(f"{message}." + usage, name=target) from None
         return default_zoo().resolve(path).evaluate(), []
 
-    evaluation, checks = _solve_or_fail(run, output)
+    evaluation, checks = _solve_orfail(run, output)
     failed_checks = [c for c in checks if not c.passed]
     code = EXIT_INFEASIBLE if evaluation.out_of_memory else \
         EXIT_CONSTRAINT if (not evaluation.passed or failed_checks) else 0
@@ -134,17 +133,15 @@ def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
         raise typer.Exit(code)
 
 
-@app.command("schema")
 def schema_command(output: Output = typer.Option(Output.json, "-o", "--output",
                                                  help="json (or text: the same) or markdown")) -> None:
     """Print the JSON Schema of a plan file (what `mlsysim eval plan.yaml` reads)."""
-    from .scenarios.plan import PlanFile
+    from ..scenarios.plan import PlanFile
 
     document = dumps(PlanFile.model_json_schema(), indent=2)
     typer.echo(f"```json\n{document}\n```" if output is Output.markdown else document)
 
 
-@app.command("serve")
 def serve_command(
         model: str = typer.Argument(..., help="Decoder language model, e.g. Llama3_70B."),
         hardware: str = typer.Argument(..., help="Accelerator, e.g. H100."),
@@ -157,9 +154,9 @@ def serve_command(
         tp_size: int = typer.Option(1, "--tp", help="Tensor-parallel GPUs in the node."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
     """LLM serving: time to first token, inter-token latency, KV cache, memory fit."""
-    from .solvers import ServingModel
+    from ..solvers import ServingModel
 
-    result = _solve_or_fail(lambda: ServingModel().solve(
+    result = _solve_orfail(lambda: ServingModel().solve(
         model, hardware, seq_len=seq_len, batch_size=batch_size, precision=precision,
         efficiency=efficiency, tp_size=tp_size), output)
     _emit(result, output, str(result))
@@ -167,11 +164,10 @@ def serve_command(
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
-@app.command("validate")
 def validate_command(output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
     """Compare predictions with published, cited measurements; print the held-out error
     (leave-one-source-out, the headline) and the in-sample error beside it."""
-    from .validation import validate
+    from ..validation import validate
 
     report = validate()
     if output is Output.json:

@@ -13,41 +13,26 @@ from typing import Optional
 
 import typer
 
-from .tables import DECLARATION_FILE
-
-appendix_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                           help="Textbook appendix tables (Quarto .qmd and LaTeX) rendered from the Zoo.")
+from ..appendix.tables import DECLARATION_FILE
+from .contract import Output, as_of_date, fail, shown
 
 AS_OF_HELP = "Date the status letters are judged on, YYYY-MM-DD (default today)."
 TABLES_HELP = "The table declaration (default: the one shipped in mlsysim/appendix/tables.yaml)."
 
 
 def _fail(message: str) -> None:
-    from ..cli import one_line
-
-    typer.echo(f"error: {one_line(message)}", err=True)
-    raise typer.Exit(1)
-
-
-def _shown(value: object) -> str:
-    from ..errors import shown
-
-    return shown(str(value))
+    fail(message, Output.text)
 
 
 def _date(as_of: str | None) -> dt.date:
-    try:
-        return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        _fail(f"--as-of must be a date YYYY-MM-DD, got {_shown(as_of)}; e.g. --as-of "
-              f"{dt.date.today().isoformat()}")
+    return as_of_date(as_of, Output.text)
 
 
 def _render(tables_file: Path, as_of: str | None) -> dict[str, str]:
     from ..errors import MlsysimError
     from ..zoo.registry import default_zoo
-    from .render import render_tables
-    from .tables import load_tables
+    from ..appendix.render import render_tables
+    from ..appendix.tables import load_tables
 
     date = _date(as_of)
     try:
@@ -56,22 +41,21 @@ def _render(tables_file: Path, as_of: str | None) -> dict[str, str]:
         _fail(str(exc))
 
 
-@appendix_app.command()
 def build(out: Path = typer.Option(..., "--out", help="Folder to write <id>.qmd and <id>.tex into."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
           tables: Path = typer.Option(DECLARATION_FILE, "--tables", help=TABLES_HELP)) -> None:
     """Render every declared table into OUT (and delete generated tables no longer declared)."""
-    from .drift import generated_files
+    from ..appendix.drift import generated_files
 
     files = _render(tables, as_of)
     if out.is_symlink():
-        _fail(f"--out {_shown(out)} is a symbolic link; give the real folder (the tables are "
+        _fail(f"--out {shown(out)} is a symbolic link; give the real folder (the tables are "
               "never written through a link)")
     # Only files an earlier build wrote (they carry the generated mark) are replaced.
     theirs = [out / name for name in files if (out / name).is_symlink() or (
         (out / name).exists() and (out / name) not in generated_files(out))]
     if theirs:
-        _fail(f"--out {_shown(out)} holds {theirs[0].name}, which mlsysim did not write (no "
+        _fail(f"--out {shown(out)} holds {theirs[0].name}, which mlsysim did not write (no "
               f"generated mark on its first line); move it away or build into another folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -83,12 +67,11 @@ def build(out: Path = typer.Option(..., "--out", help="Folder to write <id>.qmd 
             (out / name).write_bytes(text.encode("utf-8"))
     except OSError as exc:
         why = "it is a file, not a folder" if out.is_file() else exc.strerror or str(exc)
-        _fail(f"--out {_shown(out)}: cannot write the tables there ({why}); give a folder you "
+        _fail(f"--out {shown(out)}: cannot write the tables there ({why}); give a folder you "
               "can write to")
     typer.echo(f"wrote {len(files)} files for {len(files) // 2} tables to {out}")
 
 
-@appendix_app.command()
 def check(directory: Path = typer.Argument(..., help="Folder holding the committed tables."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
           tables: Path = typer.Option(DECLARATION_FILE, "--tables", help=TABLES_HELP)) -> None:
@@ -96,14 +79,14 @@ def check(directory: Path = typer.Argument(..., help="Folder holding the committ
     differ from what the registry renders now (lineage gate 7)."""
     from ..errors import MlsysimError
     from ..zoo.registry import default_zoo
-    from .drift import appendix_drift
+    from ..appendix.drift import appendix_drift
 
     try:
         is_folder = directory.is_dir()
     except (OSError, ValueError):
         is_folder = False
     if not is_folder:
-        _fail(f"DIRECTORY {_shown(directory)} is not a folder; build the tables with "
+        _fail(f"DIRECTORY {shown(directory)} is not a folder; build the tables with "
               "`mlsysim appendix build --out DIRECTORY`")
     try:
         findings, drifts = appendix_drift(directory, default_zoo(), as_of=_date(as_of),
@@ -120,7 +103,6 @@ def check(directory: Path = typer.Argument(..., help="Folder holding the committ
     typer.echo(f"OK: the appendix tables in {directory} match the registry")
 
 
-@appendix_app.command()
 def render(directory: Path = typer.Argument(..., help="Folder holding the generated tables."),
            to: str = typer.Option("html", "--to", help="Output format (without Quarto: html, "
                                   "latex, docx or markdown)."),
@@ -131,8 +113,8 @@ def render(directory: Path = typer.Argument(..., help="Folder holding the genera
     """Render the generated .qmd tables as a book would: `quarto render` where Quarto is
     installed, else the check cells in a Jupyter kernel and pandoc. Exit 1 when a table's
     check cell finds that the installed Zoo no longer gives its numbers."""
-    from .quarto import render_tables
-    from .tables import AppendixError
+    from ..appendix.quarto import render_tables
+    from ..appendix.tables import AppendixError
 
     try:
         report = render_tables(directory, to=to, out=out, engine=engine,

@@ -1,0 +1,107 @@
+"""``mlsysim site build`` and ``mlsysim audit``: the lineage gates, the Zoo site."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from .contract import AS_OF_HELP, Output, as_of_date, fail, shown
+
+def site_build(out: str = typer.Option("build/site", "--out", help="Folder to write the site to."),
+               strict: bool = typer.Option(True, "--strict/--no-strict",
+                                           help="Stop on any lineage error (default)."),
+               as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
+               scan: list[str] = typer.Option(
+                   [], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder whose Zoo paths gate 6 "
+                   "checks (repeatable; adds to [tool.mlsysim.site] scan)."),
+               appendix: Optional[str] = typer.Option(
+                   None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
+                   "(default: [tool.mlsysim.site] appendix, if set)."),
+               tables: Optional[str] = typer.Option(
+                   None, "--tables", help="Table declaration of those tables (default: "
+                   "[tool.mlsysim.site] appendix_tables, else the shipped one)."),
+               data_dir: Optional[str] = typer.Option(
+                   None, "--data-dir", help="A Zoo data folder of your own (default: "
+                   "[tool.mlsysim.site] data_dir, else the Zoo shipped with mlsysim)."),
+               config: bool = typer.Option(True, "--config/--no-config",
+                                           help="Read [tool.mlsysim.site] from the nearest "
+                                           "pyproject.toml (default).")) -> None:
+    """Run lineage gates 1-7, render the Zoo and build the site with MkDocs Material.
+
+    A project's [tool.mlsysim.site] may add its own MkDocs configuration (mkdocs),
+    hand-written pages (pages), template overrides (templates) and Zoo (data_dir).
+    """
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from ..appendix.tables import DECLARATION_FILE
+    from ..errors import MlsysimError
+    from ..site.build import OutFolderError, SiteBuildError, build_site
+    from ..site.config import SiteConfig, find_config, load_config
+
+    console = Console(stderr=True)
+    date = as_of_date(as_of, Output.text)
+    try:
+        settings = load_config(find_config()) if config else SiteConfig()
+    except MlsysimError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    documents = [*settings.scan, *map(Path, scan)]
+    committed = Path(appendix) if appendix else settings.appendix
+    declaration = Path(tables) if tables else (settings.appendix_tables or DECLARATION_FILE)
+    zoo_folder = Path(data_dir) if data_dir else settings.data_dir
+    if settings.file and settings.model_dump(exclude={"file"}, exclude_defaults=True):
+        typer.echo(f"Using [tool.mlsysim.site] from {settings.file}", err=True)
+    try:
+        zoo = None
+        if zoo_folder is not None:
+            from ..zoo.registry import MANIFEST_FILE, Zoo
+
+            if not (zoo_folder / MANIFEST_FILE).is_file():
+                raise SiteBuildError(f"--data-dir {zoo_folder} holds no {MANIFEST_FILE}; give a "
+                                     "Zoo data folder (laid out like mlsysim/zoo/data)")
+            zoo = Zoo(zoo_folder)
+        with console.status("Building the Zoo site") as status:
+            summary = build_site(out, zoo=zoo, as_of=date, strict=strict,
+                                 progress=lambda step: status.update(step), documents=documents,
+                                 appendix=committed, appendix_tables=declaration,
+                                 mkdocs_config=settings.mkdocs, pages=settings.pages,
+                                 templates=settings.templates)
+    except SiteBuildError as exc:
+        for finding in exc.findings:
+            typer.echo(finding.line())
+        untouched = "" if isinstance(exc, OutFolderError) else f"; {out} was left as it was"
+        typer.echo(f"error: {exc}{untouched}", err=True)
+        raise typer.Exit(1)
+    for finding in summary.findings:
+        typer.echo(f"warning: {finding.line()}")
+    typer.echo(summary.line())
+
+
+def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any gate fails."),
+          as_of: Optional[str] = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default today)."),
+          scope: str = typer.Option("all", "--scope", help="'all' or comma-separated namespaces."),
+          scan: list[str] = typer.Option([], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder "
+                                         "whose Zoo paths gate 6 checks (repeatable)."),
+          lock_derived: bool = typer.Option(False, "--lock-derived",
+                                            help="After you checked the derived numbers against "
+                                            "their inputs: record them for gate 5, then audit.")) -> None:
+    """Run the provenance audit (lineage gates 1-6; gate 6 only with --scan)."""
+    from ..tools.audit_provenance import main
+    from ..zoo.registry import NAMESPACES
+
+    if as_of is not None:
+        as_of_date(as_of, Output.text)  # a bad date: one error line, exit 1
+    if scope != "all":
+        unknown = [part.strip() for part in scope.split(",")
+                   if part.strip() and part.strip() not in NAMESPACES]
+        if unknown or not scope.strip(","):
+            named = ", ".join(map(shown, unknown)) or shown(scope)
+            fail(f"--scope: unknown namespace(s) {named}; use 'all' or some of "
+                  f"{', '.join(NAMESPACES)}, comma-separated", Output.text)
+    argv = ["--scope", scope] + (["--strict"] if strict else []) + (["--as-of", as_of] if as_of else [])
+    argv += [arg for path in scan for arg in ("--scan", path)]
+    argv += ["--lock-derived"] if lock_derived else []
+    raise typer.Exit(main(argv))
