@@ -93,7 +93,8 @@ def test_zoo_json_export(site):
     h100 = next(e for e in data["entries"] if e["path"] == "Hardware.Cloud.H100")
     bandwidth = next(n for n in h100["numbers"] if n["path"].endswith("memory.bandwidth"))
     assert bandwidth == {"path": "Hardware.Cloud.H100.memory.bandwidth", "value": "3.35",
-                         "unit": "TB/s", "status": "Verified", "source": "nvidia-h100-page-textcopy"}
+                         "unit": "TB/s", "qualifier": "HBM3", "status": "Verified",
+                         "source": "nvidia-h100-page-textcopy"}
     assert data["sources"]["amd-rocm-mi300-microarch"]["verified"] == "2026-11-22"
 
 
@@ -153,3 +154,45 @@ def test_broken_link_fails_strict_mkdocs_and_leaves_previous_site(monkeypatch, t
     with pytest.raises(SiteBuildError, match="nowhere.md"):
         build_site(out, as_of=AS_OF)
     assert tree_digest(out) == before
+
+
+#: Page-weight limits a reader's connection should not have to carry (issue 15's targets).
+SITE_BUDGET_BYTES = 20 * 1024 ** 2
+MEDIAN_PAGE_BUDGET_BYTES = 40 * 1024
+SIDEBAR_LINK_BUDGET = 80
+
+
+def test_default_zoo_site_is_light(site):
+    """Without an explicit nav MkDocs put every page in every page's sidebar (200 KB a page,
+    120 MB a site); the default configuration lists the namespaces only."""
+    pages = sorted(p.stat().st_size for p in site.rglob("*.html"))
+    total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    assert total <= SITE_BUDGET_BYTES, f"site is {total / 1024 ** 2:.1f} MiB"
+    assert pages[len(pages) // 2] <= MEDIAN_PAGE_BUDGET_BYTES, f"median page {pages[len(pages) // 2]} B"
+    html = page(site, "zoo/Hardware/Cloud/H100")
+    sidebar = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>\s*</div>', html, flags=re.S)
+    assert sidebar is not None
+    assert sidebar.group(0).count("<a ") <= SIDEBAR_LINK_BUDGET
+    assert 'href="../../../Models/"' in sidebar.group(0) or "Models" in sidebar.group(0)
+
+
+def test_numbers_carry_their_qualifiers(site):
+    """900 GB/s says which direction, 3.35 TB/s which memory (issue 15): on the entry page,
+    in its key numbers and in the comparison table; a link count gets no direction."""
+    html = page(site, "zoo/Hardware/Cloud/H100")
+
+    def row(anchor):
+        found = re.search(rf'<span id="{anchor}"></span>.*?</tr>', html, flags=re.S).group(0)
+        return " ".join(re.sub(r"<[^>]+>", " ", found).split())
+
+    assert "3.35 TB/s, HBM3" in row("memory-bandwidth")
+    assert "900 GB/s, bidirectional total" in row("interconnect-scale_up-bandwidth")
+    assert "memory bandwidth 3.35 TB/s HBM3" in html
+    gaudi = page(site, "zoo/Hardware/Cloud/Gaudi3")
+    links = re.search(r'<span id="interconnect-scale_up-links"></span>.*?</tr>', gaudi, flags=re.S)
+    assert "21" in links.group(0) and "direction" not in links.group(0)
+    assert "per direction" in re.search(r'<span id="interconnect-scale_up-bandwidth"></span>.*?</tr>',
+                                        gaudi, flags=re.S).group(0)
+    index = page(site, "zoo/Hardware")
+    h100 = re.search(r'>NVIDIA H100 SXM5 80GB</a>.*?</tr>', index, flags=re.S).group(0)
+    assert '<small class="qualifier">HBM3</small>' in h100

@@ -74,8 +74,8 @@ def test_comparison_columns_have_one_unit_and_grouped_digits(site):
 
 def test_each_group_has_a_csv(site):
     text = (site / "zoo/Hardware/Cloud/hardware-cloud.csv").read_text()
-    assert text.startswith("path,entry,field,value,unit,status,source,verified,url\n")
-    assert "Hardware.Cloud.H100.memory.bandwidth,NVIDIA H100 SXM5 80GB,memory.bandwidth,3.35,TB/s" in text
+    assert text.startswith("path,entry,field,value,unit,qualifier,status,source,verified,url\n")
+    assert "Hardware.Cloud.H100.memory.bandwidth,NVIDIA H100 SXM5 80GB,memory.bandwidth,3.35,TB/s,HBM3,Verified" in text
     assert 'href="hardware-cloud.csv"' in (site / "zoo/Hardware/Cloud/index.html").read_text()
 
 

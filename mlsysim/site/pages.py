@@ -69,6 +69,40 @@ def python_parts(record: Any, field_path: str) -> list[dict[str, str]]:
     return parts
 
 
+#: Text fields that qualify numbers beside them in the same object, and the numbers they
+#: qualify: a link's ``direction`` its bandwidth (is 900 GB/s per direction or both
+#: together?), a memory's ``type`` its capacity and bandwidth (HBM3 or LPDDR5). Only nested
+#: objects are read: an entry's own fields are not qualifiers.
+QUALIFIER_FIELDS = {"direction": ("bandwidth",), "type": ("capacity", "bandwidth")}
+
+#: How a link direction reads beside its number.
+DIRECTION_TEXT = {"per_direction": "per direction", "bidirectional_total": "bidirectional total"}
+
+
+def qualifier_of(record: Any, field_path: str) -> str:
+    """The qualifier of the number at ``field_path`` of ``record`` ("HBM3", "bidirectional
+    total"), or "" when its object states none (see QUALIFIER_FIELDS)."""
+    parts = field_path.split(".") if field_path else []
+    if len(parts) < 2:
+        return ""
+    parent = record
+    for name in parts[:-1]:
+        if isinstance(parent, dict):
+            parent = parent.get(name)
+        elif isinstance(parent, (list, tuple)):
+            parent = parent[int(name)] if name.isdigit() and int(name) < len(parent) else None
+        else:
+            parent = getattr(parent, name, None)
+    for name, qualified in QUALIFIER_FIELDS.items():
+        if parts[-1] not in qualified:
+            continue
+        value = parent.get(name) if isinstance(parent, dict) else getattr(parent, name, None)
+        value = getattr(value, "value", value)  # an Enum's text
+        if isinstance(value, str) and value:
+            return DIRECTION_TEXT.get(value, value)
+    return ""
+
+
 def short_label(ref: str, limit: int = 40) -> str:
     """A source's title cut at a word boundary for a table cell (the full title goes in a
     tooltip and in the page's list of sources)."""
@@ -111,6 +145,7 @@ class Number:
     inputs: list[str] = field(default_factory=list)
     quantity: Any = None
     python: list[dict[str, str]] = field(default_factory=list)
+    qualifier: str = ""  # what kind of number it is, from its object (qualifier_of)
 
     @property
     def shown(self) -> str:
@@ -182,7 +217,8 @@ class SiteModel:
                                     status_of(provenance, path, as_of=self.as_of, policy=self.policy),
                                     self._source(provenance), page, anchor,
                                     list(provenance.inputs), value,
-                                    python_parts(record, field_path))
+                                    python_parts(record, field_path),
+                                    qualifier_of(record, field_path))
                     number.source.citing.append(number)
                     numbers.append(number)
                     self.numbers.append(number)
@@ -220,7 +256,8 @@ class SiteModel:
                            "status": target.status.value if target else ""})
         return {
             "anchor": number.anchor, "field": number.field, "path": number.path,
-            "value": number.shown, "unit": number.unit, "badge": self.badge(number, from_page),
+            "value": number.shown, "unit": number.unit, "qualifier": number.qualifier,
+            "badge": self.badge(number, from_page),
             "url": safe_url(record.url) or "", "ref": record.ref, "inputs": inputs,
             "source_href": relative(from_page, number.source.page),
             "entry_path": number.entry_path, "python": number.python, "raw": number.value,

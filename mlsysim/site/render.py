@@ -159,6 +159,10 @@ def _status(model: SiteModel) -> dict[str, Any]:
                     "counts per badge, numbers due for re-verification, unverified and estimated numbers."}
 
 
+#: A qualifier in a comparison cell is cut to this many characters (the entry page has it whole).
+QUALIFIER_CELL_CHARS = 14
+
+
 def _columns(model: SiteModel, info: dict[str, Any]) -> list[dict[str, Any]]:
     """One column per key field, in the unit most of its entries use (others converted)."""
     columns = []
@@ -182,7 +186,7 @@ def _cell(model: SiteModel, number, column: dict[str, Any], from_page: str) -> d
     shown = group_digits(text) + ("" if unit == column["unit"] else f" {unit}")
     record = number.source.record
     when = f", verified {record.verified.isoformat()}" if record.verified else ""
-    return {"value": shown.strip(), "sort": sort_key(number.quantity),
+    return {"value": shown.strip(), "sort": sort_key(number.quantity), "qualifier": short_label(number.qualifier, QUALIFIER_CELL_CHARS),
             "badge": {"symbol": number.status.symbol, "css": number.status.css_class,
                       "title": f"{number.status.value}: {record.kind.value}: {record.ref}{when}",
                       "href": relative(from_page, number.source.page)}}
@@ -210,11 +214,13 @@ def group_csv(model: SiteModel, info: dict[str, Any]) -> str:
     """One group's numbers as CSV: a row per number with value, unit, status, source and date."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["path", "entry", "field", "value", "unit", "status", "source", "verified", "url"])
+    writer.writerow(["path", "entry", "field", "value", "unit", "qualifier", "status", "source",
+                     "verified", "url"])
     for entry in info["entries"]:
         for n in entry["numbers"]:
             record = n.source.record
-            writer.writerow([n.path, entry["record"].name, n.field, n.value, n.unit, n.status.value,
+            writer.writerow([n.path, entry["record"].name, n.field, n.value, n.unit, n.qualifier,
+                             n.status.value,
                              n.source.key, record.verified.isoformat() if record.verified else "",
                              escaping.safe_url(record.url) or ""])
     return out.getvalue()
@@ -264,7 +270,7 @@ def _entry(model: SiteModel, entry: dict[str, Any]) -> dict[str, Any]:
         # name is exactly the query first.
         "tags": parts, "boost": f"{max(2.0, 4 - 0.1 * (len(parts) - 1)):g}",
         "key_numbers": [{"label": n.field.replace("_", " ").replace(".", " "), "value": n.shown,
-                         "unit": n.unit, "href": f"#{n.anchor}"}
+                         "unit": n.unit, "qualifier": n.qualifier, "href": f"#{n.anchor}"}
                         for n in [by_field[k] for k in group["group"].spec.key_fields if k in by_field]],
         "group": group["group"].path, "group_href": relative(page, group["page"]),
         "chart": "", "example": _example(example) if example else None,
@@ -338,8 +344,9 @@ def export_json(model: SiteModel) -> str:
         entries.append({
             "path": record.path, "name": record.name, "description": record.description,
             "fields": record.model_dump(mode="json"),
-            "numbers": [{"path": n.path, "value": n.value, "unit": n.unit, "status": n.status.value,
-                         "source": n.source.key} for n in entry["numbers"]],
+            "numbers": [{"path": n.path, "value": n.value, "unit": n.unit, "qualifier": n.qualifier,
+                         "status": n.status.value, "source": n.source.key}
+                        for n in entry["numbers"]],
         })
     sources = {key: source.record.model_dump(mode="json") for key, source in sorted(model.sources.items())}
     return json.dumps({"as_of": model.as_of.isoformat(), "entries": entries, "sources": sources},
