@@ -180,6 +180,26 @@ def tex_url(url: Any) -> str | None:
     return re.sub(r"([%#\\{}])", r"\\\1", safe) if safe else None
 
 
+def bibtex(text: Any) -> str:
+    """Text safe in a BibTeX field: :func:`tex`, with braces spelled as commands, since BibTeX
+    counts ``\\{`` as an opening brace and an unbalanced one ends the field."""
+    return tex(text).replace(r"\{", r"\textbraceleft{}").replace(r"\}", r"\textbraceright{}")
+
+
+def bibtex_url(url: Any) -> str | None:
+    """A web URL for a BibTeX ``url`` field (braces, backslashes and spaces percent-encoded),
+    or None when it is not an http(s) URL."""
+    safe = safe_url(url)
+    if safe is None:
+        return None
+    return safe.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
+
+
+def html_pre(text: Any) -> Markup:
+    """Any text as an HTML ``<pre>`` block, shown literally (for a Markdown page)."""
+    return Markup(f"<pre class=\"citation\"><code>{escape(str(text))}</code></pre>")
+
+
 # -- terminals ----------------------------------------------------------------
 
 def terminal(text: Any) -> str:

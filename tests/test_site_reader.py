@@ -323,3 +323,28 @@ def test_status_lists_numbers_falling_due_within_180_days():
     due = re.findall(r"\| (\d{4}-\d\d-\d\d) \| (\d{4}-\d\d-\d\d) \|", expiring)
     assert due and all("2028-06-01" <= d <= "2028-11-28" for _, d in due)
     assert [d for _, d in due] == sorted(d for _, d in due)
+
+
+def test_long_tables_filter_as_the_reader_types(page, base_url):
+    page.goto(base_url + "/sources/")
+    page.wait_for_load_state("networkidle")
+    table = page.locator("article table").first
+    total = table.locator("tbody tr").count()
+    box = page.locator(".zoo-filter input")
+    box.fill("datasheet 2026-11")
+    shown = table.locator("tbody tr:not([hidden])")
+    texts = [row.inner_text().lower() for row in shown.all()]
+    assert 0 < len(texts) < total
+    assert all("datasheet" in text and "2026-11" in text for text in texts)
+    assert page.locator(".zoo-filter-count").inner_text() == f"{len(texts)} of {total} rows"
+    box.fill("")
+    assert table.locator("tbody tr:not([hidden])").count() == total
+
+
+def test_key_value_tables_are_not_sortable(page, base_url):
+    """A source page's facts table has no headings: no sort arrows on empty headings."""
+    page.goto(base_url + "/sources/nvidia-h100-page-textcopy/")
+    page.wait_for_load_state("networkidle")
+    facts = page.locator("article table").first
+    assert facts.locator("thead th[aria-sort]").count() == 0
+    assert page.locator("article table").nth(1).locator("thead th[aria-sort]").count() == 3

@@ -51,7 +51,7 @@ DEFAULT_MKDOCS = CONTENT_DIR / "mkdocs.yml"
 #: docs folder and added to any project's MkDocs configuration that does not list them.
 ASSET_FOLDERS = ("stylesheets", "javascripts")
 EXTRA_CSS = ("stylesheets/badges.css",)
-EXTRA_JAVASCRIPT = ("javascripts/tablesort.js",)
+EXTRA_JAVASCRIPT = ("javascripts/tablesort.js", "javascripts/tablefilter.js")
 
 
 class SiteBuildError(MlsysimError):

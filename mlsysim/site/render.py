@@ -18,6 +18,7 @@ from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, Pack
 from .. import escaping
 from ..lineage.status import Status, status_of
 from .charts import has_roofline, roofline_context
+from .citation import bibliography, bibtex_entry, csl_json
 from .pages import SECTION_TITLES, SiteModel, format_value, group_digits, relative, short_label, sort_key
 
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
@@ -54,6 +55,11 @@ def svg_environment(overrides: Path | None = None) -> Environment:
                        keep_trailing_newline=True, undefined=StrictUndefined)
 
 
+#: The Zoo's sources for reference managers, at the site's root.
+BIBTEX_FILE = "sources.bib"
+CSL_FILE = "sources.csl.json"
+
+
 def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, str]:
     """Every generated file under the docs folder: relative path -> text.
 
@@ -88,10 +94,14 @@ def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, st
                 context["chart"] = relative(entry["page"], chart)
             files[entry["page"]] = env.get_template("site/entry.md.j2").render(**context)
     files["sources/index.md"] = env.get_template("site/sources_index.md.j2").render(
-        sources=[_source_row(model, s, "sources/index.md") for s in _sorted_sources(model)])
+        sources=[_source_row(model, s, "sources/index.md") for s in _sorted_sources(model)],
+        bib_href=relative("sources/index.md", BIBTEX_FILE), csl_href=relative("sources/index.md", CSL_FILE))
     for source in model.sources.values():
         files[source.page] = env.get_template("site/source.md.j2").render(**_source(model, source))
     files["zoo.json"] = export_json(model)
+    cited = [(key, source.record) for key, source in sorted(model.sources.items())]
+    files[BIBTEX_FILE] = bibliography(cited)
+    files[CSL_FILE] = csl_json(cited)
     return files
 
 
@@ -329,6 +339,8 @@ def _source(model: SiteModel, source) -> dict[str, Any]:
         **row, "status": status.value, "css": status.css_class,
         "verified": record.verified.isoformat() if record.verified else "not yet",
         "policy": rule, "id": record.id or "", "notes": record.notes or "", "inputs": inputs,
+        "bibtex": escaping.html_pre(bibtex_entry(source.key, record)),
+        "bib_href": relative(page, BIBTEX_FILE), "csl_href": relative(page, CSL_FILE),
         "meta": f"Source record: {record.ref} ({record.kind.value}), cited by {len(source.citing)} "
                 "numbers of the mlsysim Zoo.",
         "citing": [{"path": n.path, "href": relative(page, n.link), "value": n.shown, "unit": n.unit}

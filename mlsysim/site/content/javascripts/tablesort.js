@@ -16,6 +16,10 @@ document$.subscribe(function () {
   }
   document.querySelectorAll("article table").forEach(function (table) {
     if (table.dataset.sortable) return;
+    var labels = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    if (!labels.some(Boolean)) return;  // a key/value table without headings: nothing to sort by
     table.dataset.sortable = "yes";
     var headers = table.querySelectorAll("thead th");
     headers.forEach(function (header, column) {
