@@ -16,11 +16,18 @@ REQUIRED = {
         "GB200", "MI250X", "MI300X", "MI325X", "TPUv4", "TPUv5e", "TPUv5p", "TPUv6e", "Gaudi2",
         "Gaudi3", "Trainium2", "CS3",
         # issue 20 (coverage 2024-2026): sources in zoo/data/sources/coverage_2026.yaml
-        "TPUv3", "TPU7x", "Trainium1", "Trainium3", "Inferentia2", "GH200"],
-    "Hardware.Workstation": ["RTX4090", "RTX3090Ti", "M2Ultra"],
-    "Hardware.Mobile": ["AppleA17Pro", "Snapdragon8Gen3", "Snapdragon8Elite"],
-    "Hardware.Edge": ["JetsonAGXOrin", "JetsonOrinNX", "JetsonOrinNano", "CoralEdgeTPU"],
-    "Hardware.Tiny": ["ESP32_S3", "STM32F411", "STM32F746", "nRF52840", "ArduinoNano33BLE"],
+        "TPUv3", "TPU7x", "Trainium1", "Trainium3", "Inferentia2", "GH200",
+        # issue 20, second batch: sources in zoo/data/sources/coverage_2026b.yaml
+        "B300", "GB300", "P100", "K80", "MTIAv2", "MI355X", "MI350X", "Maia100"],
+    "Hardware.Workstation": ["RTX4090", "RTX3090Ti", "M2Ultra",
+                             "RTX5090", "M4Max", "DGXSpark"],  # issue 20
+    "Hardware.Mobile": ["AppleA17Pro", "Snapdragon8Gen3", "Snapdragon8Elite",
+                        "SnapdragonXElite"],  # SnapdragonXElite: issue 20
+    "Hardware.Edge": ["JetsonAGXOrin", "JetsonOrinNX", "JetsonOrinNano", "CoralEdgeTPU",
+                      "JetsonOrinNanoSuper", "JetsonAGXThor"],  # issue 20
+    "Hardware.Tiny": ["ESP32_S3", "STM32F411", "STM32F746", "nRF52840", "ArduinoNano33BLE",
+                      # issue 20, second batch
+                      "STM32L4R5", "STM32U575", "STM32H7A3"],
     "Models.Language": [
         "GPT2", "GPT3", "Llama2_7B", "Llama2_13B", "Llama2_70B", "Llama3_8B", "Llama3_70B",
         "Llama3_405B", "Mistral7B", "Mixtral8x7B", "DeepSeekV3", "BERT_Base", "BERT_Large",
@@ -28,10 +35,13 @@ REQUIRED = {
         # issue 20
         "Llama3_3_70B", "DeepSeekR1", "GPT_OSS_120B", "GPT_OSS_20B", "Gemma3_27B",
         "GPT2_Small", "MPT_7B", "BLOOM_176B", "OPT_175B", "Llama4_Scout", "Llama4_Maverick",
-        "PaLM_540B"],
+        "PaLM_540B",
+        # issue 20, second batch
+        "Phi4", "Qwen3_32B", "Qwen3_235B_A22B", "Mixtral8x22B", "T5_11B", "WhisperLargeV3",
+        "MTNLG_530B"],
     "Models.Vision": ["ResNet18", "ResNet50", "MobileNetV2", "EfficientNetB0", "ViT_B16", "YOLOv8n",
                       # issue 20
-                      "AlexNet", "VGG16", "EfficientNetB4"],
+                      "AlexNet", "VGG16", "EfficientNetB4", "MobileNetV1"],
     "Models.Tiny": ["DS_CNN_KWS", "MobileNetV1_VWW", "FC_AutoEncoder_AD"],
     "Models.Recommendation": ["DLRM_Criteo1TB"],
     "Infrastructure.Grids": ["EU_Avg", "Iceland"],  # issue 20
@@ -44,7 +54,7 @@ REQUIRED = {
 }
 
 MINIMUM_COUNTS = {
-    "Hardware.Cloud": 20, "Models": 30, "Infrastructure.Grids": 10, "Systems.Nodes": 1,
+    "Hardware.Cloud": 35, "Models": 50, "Infrastructure.Grids": 10, "Systems.Nodes": 1,
     "Systems.Racks": 1, "Systems.Clusters": 2, "Systems.Reliability": 1,
     "Infrastructure.Capacity": 1, "Ops.Monitoring": 1, "Ops.TrainingRunOverheads": 1,
     "ReferenceStats.MobilePower": 1, "Literature.Training": 2, "Literature.Scaling": 1,
@@ -89,7 +99,7 @@ def test_moe_and_mla_models_carry_the_fields_solvers_need():
     language = mlsysim.Models.Language
     for model in (language.Mixtral8x7B, language.DeepSeekV3, language.DeepSeekR1,
                   language.GPT_OSS_120B, language.GPT_OSS_20B, language.Llama4_Scout,
-                  language.Llama4_Maverick):
+                  language.Llama4_Maverick, language.Qwen3_235B_A22B, language.Mixtral8x22B):
         assert model.experts > model.active_experts >= 1, model.path
         assert model.active_parameters < model.parameters, model.path
     assert mlsysim.Models.Language.DeepSeekV3.kv_lora_rank > 0
