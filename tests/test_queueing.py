@@ -118,3 +118,85 @@ def test_fan_out_needs_a_higher_leaf_percentile(p, n):
     leaf = q.fanout_leaf_percentile(p, n)
     assert p <= leaf < 1
     assert leaf ** n == pytest.approx(p, rel=1e-9)
+
+
+# --- TailLatencyModel (mlsysim.solvers.tail_latency) ---------------------------------------
+
+from mlsysim.solvers import TailLatencyModel  # noqa: E402
+
+
+def test_tail_latency_mm1_by_hand():
+    # S = 10 ms, lambda = 90/s: rho = 0.9, mu - lambda = 10/s. P99 wait = ln(0.9/0.01)/10 =
+    # 0.44998 s; P99 latency = 10 ms + 449.98 ms = 459.98 ms. P50: 10 ms + ln(1.8)/10 s =
+    # 68.78 ms. Mean wait = 0.9 x 10 ms / 0.1 = 90 ms.
+    r = TailLatencyModel().solve("10 ms", 90)
+    assert r.p99.m_as("ms") == pytest.approx(10 + 100 * math.log(90))
+    assert r.p50.m_as("ms") == pytest.approx(10 + 100 * math.log(1.8))
+    assert r.mean_wait.m_as("ms") == pytest.approx(90)
+    assert r.utilization == pytest.approx(0.9) and r.stable
+    assert r.approximation == "M/M/c (Erlang C, exact)"
+    assert r.constraint_trace[-1].startswith("Tail latency wall: P99 460 ms is 97.8% waiting")
+
+
+def test_tail_latency_light_load_is_mostly_service():
+    # rho = 0.1 at one server: 90% find it free, so P50 = S; P99 wait = ln(0.1/0.01)/90 s
+    # = 25.58 ms, so P99 = 35.58 ms and waiting is 72%: still a wall. At 8 servers, rho = 0.1:
+    # C(8, 0.8) ~ 1e-6 < 0.01, so P99 = S.
+    one = TailLatencyModel().solve(0.010, 10)
+    assert one.p50.m_as("ms") == pytest.approx(10)
+    assert one.p99.m_as("ms") == pytest.approx(10 + 1000 * math.log(10) / 90)
+    eight = TailLatencyModel().solve(0.010, 80, servers=8)
+    assert eight.p99.m_as("ms") == pytest.approx(10)
+    assert eight.constraint_trace[-1].startswith("P99 10 ms is mostly service")
+
+
+def test_tail_latency_fan_out_uses_the_leaf_percentile():
+    r = TailLatencyModel().solve(0.010, 30, fan_out=100)
+    leaf = 0.99 ** (1 / 100)
+    # M/M/1, rho = 0.3: wait quantile at leaf = ln(0.3 / (1 - leaf)) / 70 s.
+    assert r.p99.m_as("s") == pytest.approx(0.010 + math.log(0.3 / (1 - leaf)) / 70)
+    assert r.leaf_percentile_for_p99 == pytest.approx(leaf)
+    assert any("Fan-out 100" in line and "0.634" in line for line in r.constraint_trace)
+
+
+def test_tail_latency_general_service_uses_allen_cunneen():
+    r = TailLatencyModel().solve(0.010, 80, servers=1, cv_service=0.0)
+    assert r.approximation == "Kingman G/G/1"
+    assert r.mean_wait.m_as("ms") == pytest.approx(20)  # M/D/1, hand-worked above
+    assert TailLatencyModel().solve(0.010, 700, servers=8, cv_service=0.5).approximation == \
+        "Allen-Cunneen G/G/c"
+
+
+def test_saturated_service_is_a_stability_wall_not_a_crash():
+    r = TailLatencyModel().solve(0.010, 120)
+    assert not r.stable and math.isinf(r.p99.m_as("s"))
+    assert r.constraint_trace[-1].startswith("Stability wall: rho = 1.2 >= 1")
+    assert "capacity 100 /s" in r.constraint_trace[-1]
+    assert r.to_dict()["p99"]["value"] == math.inf  # the CLI's dumps writes it as null
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(service_time="2 GB"), ["service_time", "convertible to s"]),
+    (dict(arrival_rate=-1), ["arrival_rate must be finite and > 0"]),
+    (dict(servers=0), ["servers must be a whole number >= 1, got 0"]),
+    (dict(cv_service=-0.5), ["cv_service must be a number in [0, 1000]", "-0.5"]),
+    (dict(cv_arrival="high"), ["cv_arrival", "'high'"]),
+    (dict(fan_out=1.5), ["fan_out must be a whole number"]),
+])
+def test_tail_latency_bad_input_names_the_argument(kwargs, words):
+    args = dict(service_time=0.01, arrival_rate=50)
+    args.update(kwargs)
+    with pytest.raises(InputError) as err:
+        TailLatencyModel().solve(**args)
+    for word in words:
+        assert word in str(err.value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(loads, loads, servers, cvs, st.integers(1, 100))
+def test_tail_latency_grows_with_load_and_is_ordered(rho1, rho2, c, cs, n):
+    lo, hi = sorted((rho1, rho2))
+    a = TailLatencyModel().solve(0.01, lo * c / 0.01, servers=c, cv_service=cs, fan_out=n)
+    b = TailLatencyModel().solve(0.01, hi * c / 0.01, servers=c, cv_service=cs, fan_out=n)
+    assert a.p99 <= b.p99 * (1 + 1e-12) and a.mean_wait <= b.mean_wait * (1 + 1e-12)
+    assert a.p50 <= a.p99 <= a.p999
