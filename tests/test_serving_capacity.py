@@ -1,0 +1,172 @@
+"""Serving capacity under continuous batching (ContinuousBatchingModel, serve_request):
+hand-worked arithmetic, agreement with ServingModel's step costs, properties, bad input."""
+
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mlsysim.errors import InputError
+from mlsysim.solvers import ContinuousBatchingModel, ServingModel, serve_request
+from mlsysim.solvers.continuous_batching import StepCosts, largest_batch
+from mlsysim.units import Quantity
+
+
+class FakeStep:
+    """A ServingModel stand-in: prefill 100 ms; decode step 10 ms + 1 ms per request."""
+
+    def __call__(self, seq_len, batch_size):
+        class R:
+            ttft = Quantity(0.100 * batch_size, "s")
+            itl = Quantity(0.010 + 0.001 * batch_size, "s")
+        return R()
+
+
+def test_scheduling_arithmetic_by_hand():
+    steps = StepCosts(FakeStep(), input_tokens=100, output_tokens=11)
+    # ITL(B) = t_d(B) + (B-1) t_p / (O-1) = 0.010 + 0.001 B + 0.010 (B - 1) = 0.011 B.
+    assert steps.itl(4) == pytest.approx(0.044)
+    # TTFT(B) = t_p + t_d(B) = 0.100 + 0.014 = 0.114 s at B = 4.
+    assert steps.ttft(4) == pytest.approx(0.114)
+    # Cycle = (O-1) t_d + B t_p = 10 x 0.014 + 4 x 0.1 = 0.54 s; 44 tokens -> 81.48 tokens/s.
+    assert steps.cycle(4) == pytest.approx(0.54)
+    assert steps.throughput(4) == pytest.approx(44 / 0.54)
+    # ITL SLO 50 ms: 0.011 B <= 0.050 -> B <= 4.54, so 4.
+    assert largest_batch(lambda b: steps.itl(b) <= 0.050, 1000) == 4
+    assert largest_batch(lambda b: steps.itl(b) <= 0.005, 1000) == 0
+    assert largest_batch(lambda b: True, 7) == 7
+
+
+def test_kv_cache_capacity_by_hand_llama3_70b_on_8_h100():
+    r = ContinuousBatchingModel().solve("Llama3_70B", "H100", 2048, 256, tp_size=8)
+    # KV per token: 2 (K, V) x 80 layers x 8 KV heads x 128 dims x 2 bytes = 327,680 B, split
+    # over min(8, 8) = 8 GPUs = 40,960 B; a 16-token block = 655,360 B per GPU.
+    assert r.kv_block_bytes.m_as("B") == pytest.approx(655_360)
+    # Weights: 70,553,706,496 params x 2 B / 8 = 17,638,426,624 B per GPU; KV memory =
+    # 0.9 x 80 GB - that = 54,361,573,376 B -> floor(/ 655,360) = 82,949 blocks.
+    assert r.kv_memory.m_as("B") == pytest.approx(54_361_573_376)
+    assert r.kv_blocks == 82_949
+    # ceil(2304 / 16) = 144 blocks per request -> 82,949 // 144 = 576 requests.
+    assert r.blocks_per_request == 144 and r.max_concurrency == 576
+    assert r.batch_size == 576 and r.binding == "KV-cache memory"
+    assert any(line.startswith("KV-cache memory wall") for line in r.constraint_trace)
+
+
+def test_step_costs_are_serving_models():
+    r = ContinuousBatchingModel().solve("Llama3_8B", "H100", 1024, 128, batch_size=32)
+    t_p = ServingModel().solve("Llama3_8B", "H100", seq_len=1024, batch_size=1).ttft.m_as("s")
+    t_d = ServingModel().solve("Llama3_8B", "H100", seq_len=1024 + 64, batch_size=32).itl.m_as("s")
+    assert r.prefill_time.m_as("s") == pytest.approx(t_p)
+    assert r.decode_step_time.m_as("s") == pytest.approx(t_d)
+    assert r.ttft.m_as("s") == pytest.approx(t_p + t_d)
+    assert r.itl.m_as("s") == pytest.approx(t_d + 31 * t_p / 127)
+    cycle = 127 * t_d + 32 * t_p
+    assert r.throughput.m_as("token/s") == pytest.approx(32 * 128 / cycle)
+    assert r.request_rate.m_as("1/s") == pytest.approx(32 / cycle)
+
+
+def test_serve_request_gives_end_to_end_latency_and_throughput_per_gpu():
+    r = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_ttft="2 s",
+                      slo_itl="50 ms")
+    assert r.end_to_end_latency.m_as("s") == pytest.approx(
+        r.ttft.m_as("s") + 255 * r.itl.m_as("s"))
+    assert r.throughput_per_gpu.m_as("token/s") == pytest.approx(
+        r.throughput.m_as("token/s") / 8)
+    assert r.itl.m_as("s") <= 0.050 and r.ttft.m_as("s") <= 2 and r.meets_slo
+    assert r.binding == "ITL SLO"
+    assert any(line.startswith("ITL SLO wall") for line in r.constraint_trace)
+    document = r.to_dict()
+    assert document["batch_size"] == r.batch_size
+    assert document["itl"] == {"value": pytest.approx(r.itl.m_as("s")), "unit": "s"}
+    assert "ITL SLO wall" in str(r) and "| itl |" in r._repr_markdown_()
+
+
+def test_no_batch_meets_an_impossible_slo():
+    r = ContinuousBatchingModel().solve("Llama3_8B", "H100", 2048, 256, slo_itl="1 ms")
+    assert r.batch_size is None and not r.meets_slo and r.feasible
+    assert r.constraint_trace[-1].startswith("ITL SLO wall: no batch meets ITL <= 1 ms")
+    ttft = ContinuousBatchingModel().solve("Llama3_8B", "H100", 2048, 256, slo_ttft="1 ms")
+    assert ttft.binding == "TTFT SLO" and ttft.batch_size is None
+
+
+def test_weights_that_do_not_fit_are_a_kv_cache_wall():
+    r = ContinuousBatchingModel().solve("Llama3_70B", "H100", 2048, 256)
+    assert not r.feasible and r.max_concurrency == 0 and r.batch_size is None
+    assert r.constraint_trace[-1].startswith("KV-cache wall: the weights (141.1 GB per GPU)")
+
+
+def test_a_given_batch_is_evaluated_against_the_slo():
+    model = ContinuousBatchingModel()
+    best = model.solve("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms")
+    over = model.solve("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms",
+                       batch_size=best.batch_size + 1)
+    assert not over.meets_slo and over.binding == "given"
+    assert f"the largest batch meeting ITL <= 50 ms is {best.batch_size}" in \
+        over.constraint_trace[-2]
+    too_many = model.solve("Llama3_70B", "H100", 2048, 256, tp_size=8, batch_size=577)
+    assert not too_many.feasible and "KV-cache wall: batch_size=577" in \
+        too_many.constraint_trace[-1]
+
+
+def test_max_batch_caps_the_search():
+    r = ContinuousBatchingModel().solve("Llama3_8B", "H100", 2048, 256, max_batch=64)
+    assert r.batch_size == 64 and r.binding == "max_batch"
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(output_tokens=1), ["output_tokens must be >= 2", "got 1"]),
+    (dict(input_tokens=131_000, output_tokens=1_000), ["input_tokens + output_tokens=132000",
+                                                       "131,072"]),
+    (dict(slo_itl="2 GB"), ["slo_itl", "'2 GB'", "convertible to s"]),
+    (dict(slo_ttft=-1), ["slo_ttft must be finite and > 0 s"]),
+    (dict(block_size=0), ["block_size must be a whole number >= 1, got 0"]),
+    (dict(memory_fraction=1.5), ["memory_fraction must be in (0, 1]", "1.5"]),
+    (dict(max_batch="8"), ["max_batch must be a whole number", "pass max_batch=8"]),
+    (dict(tp_size=3), ["tp_size=3", "32 attention heads"]),
+])
+def test_bad_input_names_the_argument(kwargs, words):
+    args = dict(model="Llama3_8B", hardware="H100", input_tokens=2048, output_tokens=256)
+    args.update(kwargs)
+    with pytest.raises(InputError) as err:
+        ContinuousBatchingModel().solve(**args)
+    for word in words:
+        assert word in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def llama8b_steps():
+    solve = lambda **kw: ServingModel().solve("Llama3_8B", "H100", **kw)  # noqa: E731
+    return StepCosts(solve, 2048, 256)
+
+
+def test_throughput_never_falls_as_the_batch_grows_to_the_kv_limit(llama8b_steps):
+    concurrency = ContinuousBatchingModel().solve("Llama3_8B", "H100", 2048, 256).max_concurrency
+    rates = [llama8b_steps.throughput(b) for b in range(1, concurrency + 1)]
+    assert all(b >= a * (1 - 1e-12) for a, b in zip(rates, rates[1:]))
+    itls = [llama8b_steps.itl(b) for b in range(1, concurrency + 1)]
+    assert all(b >= a for a, b in zip(itls, itls[1:]))
+
+
+slos = st.floats(0.005, 0.3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(slos, slos, st.floats(0.05, 1.0))
+def test_a_tighter_slo_never_gives_a_larger_batch(itl1, itl2, ttft):
+    tight, loose = sorted((itl1, itl2))
+    model = ContinuousBatchingModel()
+    a = model.solve("Llama3_8B", "H100", 2048, 256, slo_itl=tight, slo_ttft=ttft)
+    b = model.solve("Llama3_8B", "H100", 2048, 256, slo_itl=loose, slo_ttft=ttft)
+    assert (a.batch_size or 0) <= (b.batch_size or 0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(slos, st.floats(0.05, 0.5))
+def test_the_slo_batch_is_the_brute_force_one(llama8b_steps, itl, ttft):
+    r = ContinuousBatchingModel().solve("Llama3_8B", "H100", 2048, 256, slo_itl=itl,
+                                        slo_ttft=ttft)
+    meeting = [b for b in range(1, r.max_concurrency + 1)
+               if llama8b_steps.itl(b) <= itl and llama8b_steps.ttft(b) <= ttft]
+    assert (r.batch_size or 0) == (max(meeting) if meeting else 0)
+    if r.batch_size:
+        assert r.itl.m_as("s") <= itl and r.ttft.m_as("s") <= ttft
