@@ -170,3 +170,81 @@ def test_the_slo_batch_is_the_brute_force_one(llama8b_steps, itl, ttft):
     assert (r.batch_size or 0) == (max(meeting) if meeting else 0)
     if r.batch_size:
         assert r.itl.m_as("s") <= itl and r.ttft.m_as("s") <= ttft
+
+
+# --- mlsysim serve --slo-ttft/--slo-itl/--output-tokens --------------------------------------
+
+import json  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from mlsysim.cli import app  # noqa: E402
+
+runner = CliRunner()
+SERVE_70B = ["serve", "Llama3_70B", "H100", "--tp", "8"]
+
+
+def test_serve_with_slo_prints_the_largest_batch_and_throughput():
+    result = runner.invoke(app, [*SERVE_70B, "--slo-ttft", "2s", "--slo-itl", "50ms"])
+    assert result.exit_code == 0, result.output
+    api = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_ttft="2 s",
+                        slo_itl="50 ms")
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"Largest batch meeting TTFT <= 2 s and ITL <= 50 ms: "
+                            f"{api.batch_size} (ITL SLO binds) -> ")
+    assert "per GPU" in first and "requests/s" in first
+    assert "ITL SLO wall: the batch stops at" in result.output
+
+
+def test_serve_slo_json_is_one_document_with_the_exit_code():
+    result = runner.invoke(app, [*SERVE_70B, "--slo-itl", "50ms", "--output-tokens", "128",
+                                 "-o", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["output_tokens"] == 128 and document["exit_code"] == 0
+    assert document["binding"] == "ITL SLO" and document["itl"]["value"] <= 0.050
+    assert document["throughput_per_gpu"]["unit"] == "tok / s"
+
+
+def test_serve_exits_3_when_no_batch_meets_the_slo():
+    result = runner.invoke(app, [*SERVE_70B, "--slo-itl", "1ms"])
+    assert result.exit_code == 3
+    assert result.output.startswith("No batch meets ITL <= 1 ms")
+    assert "constraint violated: ITL SLO wall: no batch meets ITL <= 1 ms" in result.output
+    as_json = runner.invoke(app, [*SERVE_70B, "--slo-itl", "1ms", "-o", "json"])
+    document = json.loads(as_json.stdout)  # one document, NaN written as null
+    assert as_json.exit_code == 3 and document["exit_code"] == 3
+    assert document["batch_size"] is None and document["itl"]["value"] is None
+
+
+def test_serve_exits_2_when_the_weights_leave_no_room_and_3_for_a_given_batch_over_slo():
+    alone = runner.invoke(app, ["serve", "Llama3_70B", "H100", "--slo-itl", "50ms"])
+    assert alone.exit_code == 2 and "infeasible: KV-cache wall" in alone.output
+    over = runner.invoke(app, [*SERVE_70B, "--slo-itl", "50ms", "-b", "200"])
+    assert over.exit_code == 3 and over.output.startswith("Batch 200 (given) -> ")
+    assert "constraint violated: Batch 200 (given): misses ITL <= 50 ms" in over.output
+
+
+def test_serve_without_slo_is_unchanged():
+    result = runner.invoke(app, ["serve", "Llama3_8B", "H100", "-o", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["tp_size"] == 1
+    assert "ttft" in json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--slo-itl", "2GB"], ["--slo-itl must be a time", "'2GB'", "(GB)", "--slo-itl 50ms"]),
+    (["--slo-ttft", "2"], ["--slo-ttft must be a time", "'2' (no unit)", "--slo-ttft 2s"]),
+    (["--slo-ttft", "-1s"], ["--slo-ttft must be > 0", "'-1s'"]),
+    (["--slo-itl", "fast"], ["--slo-itl must be a time such as 50ms", "'fast'"]),
+    (["--output-tokens", "1"], ["--output-tokens must be >= 2", "got 1"]),
+    (["--output-tokens", "x"], ["--output-tokens", "'x'"]),
+])
+def test_serve_bad_slo_input_is_one_line_naming_the_option(args, words):
+    result = runner.invoke(app, [*SERVE_70B, *args])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    for word in words:
+        assert word in lines[0]
+    as_json = runner.invoke(app, [*SERVE_70B, *args, "-o", "json"])
+    assert json.loads(as_json.stdout)["exit_code"] == 1
