@@ -248,3 +248,42 @@ def test_serve_bad_slo_input_is_one_line_naming_the_option(args, words):
         assert word in lines[0]
     as_json = runner.invoke(app, [*SERVE_70B, *args, "-o", "json"])
     assert json.loads(as_json.stdout)["exit_code"] == 1
+
+
+# --- speculative decoding (mlsysim.physics.speculative) -------------------------------------
+
+from mlsysim.physics import speculative  # noqa: E402
+
+
+def test_speculative_decoding_by_hand():
+    # alpha = 0.8, k = 4: (1 - 0.8^5) / (1 - 0.8) = (1 - 0.32768) / 0.2 = 3.3616 tokens/step.
+    assert speculative.expected_tokens_per_step(0.8, 4) == pytest.approx(3.3616)
+    # Draft 20x cheaper (c = 0.05): 4 drafts cost 0.2 of a target step -> 3.3616 / 1.2 = 2.8013.
+    assert speculative.speedup(0.8, 4, 0.05) == pytest.approx(2.80133, rel=1e-5)
+    # alpha = 0: only the target's own token; alpha = 1: all k plus one.
+    assert speculative.expected_tokens_per_step(0.0, 4) == 1
+    assert speculative.expected_tokens_per_step(1.0, 4) == 5
+    # alpha = 0.6, c = 0.05: k = 2: 1.96 / 1.1 = 1.782; k = 3: 2.176 / 1.15 = 1.892;
+    # k = 4: 2.3056 / 1.2 = 1.921; k = 5: 2.3834 / 1.25 = 1.907 -> the best is k = 4.
+    assert speculative.best_draft_tokens(0.6, 0.05, 10) == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 1), st.floats(0, 1), st.integers(1, 16))
+def test_speculative_tokens_grow_with_acceptance_and_stay_within_k_plus_one(a1, a2, k):
+    lo, hi = sorted((a1, a2))
+    e_lo, e_hi = (speculative.expected_tokens_per_step(a, k) for a in (lo, hi))
+    assert 1 <= e_lo <= e_hi * (1 + 1e-12) <= (k + 1) * (1 + 1e-12)
+    assert speculative.expected_tokens_per_step(hi, k + 1) >= e_hi * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda: speculative.expected_tokens_per_step(1.2, 4), ["alpha must be in [0, 1]", "1.2"]),
+    (lambda: speculative.expected_tokens_per_step(0.5, 0), ["draft_tokens k", "got 0"]),
+    (lambda: speculative.speedup(0.5, 4, -1), ["cost_ratio c", "got -1"]),
+])
+def test_speculative_bad_input(call, words):
+    with pytest.raises(InputError) as err:
+        call()
+    for word in words:
+        assert word in str(err.value)
