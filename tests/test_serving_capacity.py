@@ -287,3 +287,36 @@ def test_speculative_bad_input(call, words):
         call()
     for word in words:
         assert word in str(err.value)
+
+
+# --- arrival rate: queueing for a slot -------------------------------------------------------
+
+from mlsysim.physics import queueing  # noqa: E402
+
+
+def test_arrival_rate_adds_the_wait_for_a_slot_to_ttft():
+    base = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms")
+    assert base.ttft_p99 is None and base.queueing is None
+    slot = base.batch_size / base.request_rate.m_as("1/s")  # B slots, each held one cycle
+    rate = 0.95 * base.request_rate.m_as("1/s")
+    r = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms",
+                      slo_ttft="2 s", arrival_rate=rate)
+    wait = queueing.wait_percentile(0.99, rate, slot, base.batch_size, 1.0, 0.0)
+    assert r.ttft_p99.m_as("s") == pytest.approx(base.ttft.m_as("s") + wait)
+    assert r.queueing.utilization == pytest.approx(0.95)
+    assert wait > 2 and not r.meets_slo  # near saturation the P99 wait breaks a 2 s TTFT SLO
+    assert r.constraint_trace[-1].startswith("Tail latency wall: P99 TTFT")
+    light = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms",
+                          slo_ttft="2 s", arrival_rate=0.2 * rate)
+    assert light.meets_slo and light.ttft_p99.m_as("s") == pytest.approx(light.ttft.m_as("s"))
+
+
+def test_arrival_rate_over_capacity_is_a_stability_wall():
+    r = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms",
+                      arrival_rate="100 1/s")
+    assert not r.meets_slo and math.isinf(r.ttft_p99.m_as("s"))
+    assert "Stability wall" in r.constraint_trace[-1]
+    document = r.to_dict()
+    assert document["queueing"]["stable"] is False
+    with pytest.raises(InputError, match="arrival_rate must be"):
+        serve_request("Llama3_8B", "H100", 128, 128, arrival_rate="5 GB")

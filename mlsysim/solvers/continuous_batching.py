@@ -48,7 +48,8 @@ class ContinuousBatchingResult(TypedResult):
     binding: str = Field(description="Constraint that stops the batch from growing: "
                                      "'KV-cache memory', 'ITL SLO', 'TTFT SLO', 'max_batch' or "
                                      "'given' (batch_size was passed).")
-    meets_slo: bool = Field(description="The operating point meets every SLO given.")
+    meets_slo: bool = Field(description="The operating point meets every SLO given (with "
+                                        "``arrival_rate``: the TTFT SLO at P99, queue stable).")
     feasible: bool = Field(description="The weights and at least one request's KV cache fit.")
     max_concurrency: int = Field(description="Requests whose full KV cache (input + output, "
                                              "in whole blocks) fits in memory at once.")
@@ -69,6 +70,12 @@ class ContinuousBatchingResult(TypedResult):
     input_tokens: int = Field(description="Prompt tokens per request.")
     output_tokens: int = Field(description="Generated tokens per request.")
     tp_size: int = Field(description="Tensor-parallel GPUs serving one model replica.")
+    ttft_p50: Any = Field(default=None, description="Median TTFT at ``arrival_rate``: TTFT "
+                                                    "plus the median wait for a free slot (s).")
+    ttft_p99: Any = Field(default=None, description="99th-percentile TTFT at ``arrival_rate`` "
+                                                    "(s).")
+    queueing: Any = Field(default=None, description="The slot queue at ``arrival_rate`` (a "
+                                                    "TailLatencyResult), or None.")
 
 
 class StepCosts:
@@ -130,7 +137,8 @@ class ContinuousBatchingModel(ForwardModel):
               slo_itl: Any = None, efficiency: float | None = None,
               memory_efficiency: float | None = None, block_size: int = BLOCK_SIZE, *,
               memory_fraction: float = MEMORY_FRACTION, max_batch: int | None = None,
-              batch_size: int | None = None) -> ContinuousBatchingResult:
+              batch_size: int | None = None, arrival_rate: Any = None,
+              cv_arrival: float = 1.0, cv_service: float = 0.0) -> ContinuousBatchingResult:
         """The largest batch (concurrent requests) meeting the KV-cache limit and the SLOs,
         and its TTFT, ITL, end-to-end latency and throughput.
 
@@ -151,10 +159,67 @@ class ContinuousBatchingModel(ForwardModel):
           next iteration boundary, then runs its prefill; no queueing (see TailLatencyModel).
           End-to-end = TTFT + (O - 1) ITL.
 
+        * ``arrival_rate`` (requests/s) adds queueing for a slot: the B slots are B servers
+          each held for one cycle per request (service time = cycle, so the capacity B /
+          cycle is ``request_rate``), solved by TailLatencyModel (Poisson arrivals by
+          default; ``cv_service`` 0 because every request has the same lengths). TTFT
+          percentiles = TTFT + the wait's percentile. The batch search uses the no-queue
+          TTFT (the wait is not monotonic in B); ``meets_slo`` then also needs the P99 TTFT
+          within ``slo_ttft`` and a stable queue.
+
         ITL and TTFT grow with B, so the SLO batch is found by binary search. ``batch_size``
         evaluates that batch instead of searching; ``max_batch`` caps the search (a
         server's max_num_seqs). ``efficiency``/``memory_efficiency`` pass to ServingModel.
         """
+        from ..units import Quantity
+
+        rate = check_quantity(arrival_rate, "1/s", "arrival_rate") \
+            if arrival_rate is not None else None
+        result = self._operating_point(
+            model, hardware, input_tokens, output_tokens, tp_size, precision, slo_ttft,
+            slo_itl, efficiency, memory_efficiency, block_size, memory_fraction, max_batch,
+            batch_size)
+        if rate is None or not result.feasible or result.batch_size is None:
+            return result
+        from .tail_latency import TailLatencyModel
+
+        slot = result.batch_size / float(result.request_rate.m_as("1/s"))
+        tail = TailLatencyModel().solve(slot, rate, servers=result.batch_size,
+                                        cv_service=cv_service, cv_arrival=cv_arrival)
+        head = (f"Slot queue at {number(rate)} requests/s: {result.batch_size} slots, each "
+                f"held {si(slot, 's')} per request -> ")
+        if not tail.stable:
+            lines = (head + tail.constraint_trace[-1],)
+            inf = Quantity(math.inf, "s")
+            return result.model_copy(update=dict(
+                ttft_p50=inf, ttft_p99=inf, queueing=tail, meets_slo=False,
+                constraint_trace=result.constraint_trace + lines))
+        ttft = float(result.ttft.m_as("s"))
+        wait50, wait99 = (float(q.m_as("s")) - slot for q in (tail.p50, tail.p99))
+        p99 = ttft + wait99
+        lines = [head + tail.constraint_trace[1]]
+        verdict = "" if slo_ttft is None else (
+            f"; {'meets' if p99 <= check_quantity(slo_ttft, 's', 'slo_ttft') else 'misses'} "
+            f"the TTFT SLO at P99")
+        if wait99 > ttft:
+            lines.append(f"Tail latency wall: P99 TTFT {si(p99, 's')} is "
+                         f"{number(100 * wait99 / p99, 3)}% waiting for a slot "
+                         f"({si(wait99, 's')}) at load rho = {number(tail.utilization)}"
+                         f"{verdict}; lower the load or add replicas")
+        else:
+            lines.append(f"TTFT at {number(rate)} requests/s: P50 {si(ttft + wait50, 's')}, "
+                         f"P99 {si(p99, 's')} ({si(wait99, 's')} waiting for a slot)"
+                         f"{verdict}")
+        meets = result.meets_slo and (slo_ttft is None or
+                                      p99 <= check_quantity(slo_ttft, "s", "slo_ttft"))
+        return result.model_copy(update=dict(
+            ttft_p50=Quantity(ttft + wait50, "s"), ttft_p99=Quantity(p99, "s"),
+            queueing=tail, meets_slo=meets,
+            constraint_trace=result.constraint_trace + tuple(lines)))
+
+    def _operating_point(self, model, hardware, input_tokens, output_tokens, tp_size,
+                         precision, slo_ttft, slo_itl, efficiency, memory_efficiency,
+                         block_size, memory_fraction, max_batch, batch_size):
         from ..units import Quantity
 
         w = workload_figures(resolve_entry(model, "Models", "model"))
