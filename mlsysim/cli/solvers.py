@@ -157,8 +157,9 @@ def serve_command(
         seq_len: int = typer.Option(2048, "--seq-len", help="Prompt plus context tokens (with "
                                                             "an SLO: prompt tokens per request)."),
         batch_size: Optional[int] = typer.Option(
-            None, "-b", "--batch-size", help="Concurrent requests (default 1; with an SLO: "
-            "evaluate this batch instead of searching for the largest)."),
+            None, "-b", "--batch-size",
+            help="Concurrent requests (default 1; with an SLO: evaluate this batch instead of "
+                 "searching for the largest)."),
         precision: str = typer.Option("fp16", "-p", "--precision"),
         efficiency: Optional[float] = typer.Option(
             None, "-e", "--efficiency", help="Share of peak compute, (0, 1] (default: the "

@@ -44,7 +44,7 @@ def utilization(arrival_rate, service_time, servers=1):
 
 
 def erlang_c(servers, offered_load):
-    """Probability that an arrival waits, in M/M/c (the Erlang C formula; Kleinrock 1975, eq. 3.40).
+    """Probability that an arrival waits in M/M/c: the Erlang C formula (Kleinrock 1975, 3.5).
 
     C(c, a) = [a^c / c! * c / (c - a)] / [sum_{k=0}^{c-1} a^k / k! + a^c / c! * c / (c - a)],
     computed through the Erlang B recursion B_0 = 1, B_k = a B_{k-1} / (k + a B_{k-1}) and
@@ -61,7 +61,7 @@ def erlang_c(servers, offered_load):
 def mmc_mean_wait(arrival_rate, service_time, servers=1):
     """Mean time in queue (before service) in M/M/c: W_q = C(c, a) / (c mu - lambda).
 
-    Kleinrock 1975, eq. 3.43. For c = 1: W_q = rho S / (1 - rho).
+    Kleinrock 1975, section 3.5. For c = 1: W_q = rho S / (1 - rho).
     """
     rho = utilization(arrival_rate, service_time, servers)
     waits = erlang_c(servers, rho * servers)
@@ -92,7 +92,8 @@ def allen_cunneen_wait(arrival_rate, service_time, servers=1, cv_arrival=1.0, cv
 def wait_exceedance(t, arrival_rate, service_time, servers=1, cv_arrival=1.0, cv_service=1.0):
     """P(W > t): probability an arrival waits longer than ``t`` in queue.
 
-    M/M/c, exactly (Kleinrock 1975, eq. 3.41): P(W > t) = C(c, a) exp(-(c mu - lambda) t).
+    M/M/c, exactly: P(W > t) = C(c, a) exp(-(c mu - lambda) t) (an arrival that waits is
+    served after an exponential time of rate c mu - lambda; Kleinrock 1975, 3.5).
     G/G/c: the same form with the Allen-Cunneen mean, i.e. an arrival waits with probability
     C(c, a) and then for an exponential time of mean (c_a^2 + c_s^2) / (2 (c mu - lambda));
     the exponential tail is Kingman's heavy-traffic limit (1961), so the approximation is best
@@ -112,7 +113,8 @@ def wait_percentile(p, arrival_rate, service_time, servers=1, cv_arrival=1.0, cv
 
     Inverting :func:`wait_exceedance`: t_p = max(0, ln(C / (1 - p))) * (c_a^2 + c_s^2) /
     (2 (c mu - lambda)). It is 0 when at least a share p of arrivals find a free server
-    (1 - C >= p). M/M/1 P99 at rho = 0.9: ln(0.9 / 0.01) / (mu - lambda) = 4.4998 / (0.1 / S) = 45.0 S.
+    (1 - C >= p). M/M/1 P99 at rho = 0.9: ln(0.9 / 0.01) / (mu - lambda) =
+    4.4998 / (0.1 / S) = 45.0 S.
     """
     if not 0 < p < 1:
         raise InputError(f"percentile p must be in (0, 1), got {p!r}; e.g. 0.99 for P99",

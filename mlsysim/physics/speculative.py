@@ -2,7 +2,7 @@
 in one step and keeps the longest accepted prefix plus one token of its own.
 
 Leviathan, Kalman and Matias, "Fast Inference from Transformers via Speculative Decoding",
-ICML 2023 (section 3.5, equation 1 and Theorem 3.8). Each draft token is accepted with
+ICML 2023 (section 3: equation 1 and Theorem 3.8). Each draft token is accepted with
 probability alpha, independently (the paper's simplifying assumption).
 """
 

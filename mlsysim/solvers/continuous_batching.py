@@ -158,7 +158,6 @@ class ContinuousBatchingModel(ForwardModel):
           t_d(B) + (B - 1) t_p / (O - 1). TTFT = t_d(B) + t_p: a new request joins at the
           next iteration boundary, then runs its prefill; no queueing (see TailLatencyModel).
           End-to-end = TTFT + (O - 1) ITL.
-
         * ``arrival_rate`` (requests/s) adds queueing for a slot: the B slots are B servers
           each held for one cycle per request (service time = cycle, so the capacity B /
           cycle is ``request_rate``), solved by TailLatencyModel (Poisson arrivals by
@@ -175,6 +174,7 @@ class ContinuousBatchingModel(ForwardModel):
 
         rate = check_quantity(arrival_rate, "1/s", "arrival_rate") \
             if arrival_rate is not None else None
+        slo_t = check_quantity(slo_ttft, "s", "slo_ttft") if slo_ttft is not None else None
         result = self._operating_point(
             model, hardware, input_tokens, output_tokens, tp_size, precision, slo_ttft,
             slo_itl, efficiency, memory_efficiency, block_size, memory_fraction, max_batch,
@@ -198,9 +198,9 @@ class ContinuousBatchingModel(ForwardModel):
         wait50, wait99 = (float(q.m_as("s")) - slot for q in (tail.p50, tail.p99))
         p99 = ttft + wait99
         lines = [head + tail.constraint_trace[1]]
-        verdict = "" if slo_ttft is None else (
-            f"; {'meets' if p99 <= check_quantity(slo_ttft, 's', 'slo_ttft') else 'misses'} "
-            f"the TTFT SLO at P99")
+        meets_ttft = slo_t is None or p99 <= slo_t
+        verdict = "" if slo_t is None else \
+            f"; {'meets' if meets_ttft else 'misses'} the TTFT SLO at P99"
         if wait99 > ttft:
             lines.append(f"Tail latency wall: P99 TTFT {si(p99, 's')} is "
                          f"{number(100 * wait99 / p99, 3)}% waiting for a slot "
@@ -210,11 +210,9 @@ class ContinuousBatchingModel(ForwardModel):
             lines.append(f"TTFT at {number(rate)} requests/s: P50 {si(ttft + wait50, 's')}, "
                          f"P99 {si(p99, 's')} ({si(wait99, 's')} waiting for a slot)"
                          f"{verdict}")
-        meets = result.meets_slo and (slo_ttft is None or
-                                      p99 <= check_quantity(slo_ttft, "s", "slo_ttft"))
         return result.model_copy(update=dict(
             ttft_p50=Quantity(ttft + wait50, "s"), ttft_p99=Quantity(p99, "s"),
-            queueing=tail, meets_slo=meets,
+            queueing=tail, meets_slo=result.meets_slo and meets_ttft,
             constraint_trace=result.constraint_trace + tuple(lines)))
 
     def _operating_point(self, model, hardware, input_tokens, output_tokens, tp_size,
