@@ -320,3 +320,28 @@ def test_arrival_rate_over_capacity_is_a_stability_wall():
     assert document["queueing"]["stable"] is False
     with pytest.raises(InputError, match="arrival_rate must be"):
         serve_request("Llama3_8B", "H100", 128, 128, arrival_rate="5 GB")
+
+
+def test_serve_arrival_rate_reports_ttft_percentiles_and_exits_3_on_the_tail_wall():
+    light = runner.invoke(app, [*SERVE_70B, "--slo-ttft", "2s", "--slo-itl", "50ms",
+                                "--arrival-rate", "2"])
+    assert light.exit_code == 0, light.output
+    assert "; at 2 requests/s TTFT P50 " in light.output.splitlines()[0]
+    busy = runner.invoke(app, [*SERVE_70B, "--slo-ttft", "2s", "--slo-itl", "50ms",
+                               "--arrival-rate", "5.5", "-o", "json"])
+    document = json.loads(busy.stdout)
+    assert busy.exit_code == 3 and document["exit_code"] == 3 and not document["meets_slo"]
+    assert document["ttft_p99"]["value"] > 2 and document["queueing"]["stable"]
+    over = runner.invoke(app, [*SERVE_70B, "--slo-itl", "50ms", "--arrival-rate", "60"])
+    assert over.exit_code == 3 and "Stability wall: rho = " in over.output
+    bad = runner.invoke(app, [*SERVE_70B, "--arrival-rate", "-1"])
+    assert bad.exit_code == 1 and bad.output.startswith("error: --arrival-rate must be")
+
+
+def test_results_display_in_notebooks():
+    r = serve_request("Llama3_8B", "H100", 512, 128, slo_itl="20 ms")
+    html = r._repr_html_()
+    assert "ContinuousBatchingModel" in html and "ITL SLO wall" in html
+    from mlsysim.solvers import TailLatencyModel
+
+    assert "Tail latency wall" in TailLatencyModel().solve(0.01, 90)._repr_html_()

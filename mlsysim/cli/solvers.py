@@ -143,7 +143,7 @@ def schema_command(output: Output = typer.Option(Output.json, "-o", "--output",
 
 
 #: ``serve`` options that switch it to serving capacity (ContinuousBatchingModel).
-CAPACITY_OPTIONS = ("slo_ttft", "slo_itl", "output_tokens")
+CAPACITY_OPTIONS = ("slo_ttft", "slo_itl", "output_tokens", "arrival_rate")
 
 #: Tokens generated per request when only an SLO is given (a workload convention, shown in
 #: ``mlsysim serve --help``).
@@ -174,12 +174,17 @@ def serve_command(
         output_tokens: int = typer.Option(
             DEFAULT_OUTPUT_TOKENS, "--output-tokens",
             help="Tokens generated per request (serving capacity; switches it on)."),
+        arrival_rate: Optional[float] = typer.Option(
+            None, "--arrival-rate", help="Requests per second (Poisson) offered to the server: "
+            "adds the wait for a free slot to TTFT (P50, P99)."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
     """LLM serving: time to first token, inter-token latency, KV cache, memory fit.
 
-    With --slo-ttft, --slo-itl or --output-tokens: serving capacity under continuous batching
-    (paged KV cache): the largest batch meeting the SLOs, its throughput and which constraint
-    binds. Exit 2 when the weights leave no room for one request, 3 when no batch meets the SLO.
+    With --slo-ttft, --slo-itl, --output-tokens or --arrival-rate: serving capacity under
+    continuous batching (paged KV cache): the largest batch meeting the SLOs, its throughput
+    and which constraint binds; with --arrival-rate, TTFT percentiles with the wait for a slot.
+    Exit 2 when the weights leave no room for one request, 3 when no batch meets the SLO (or,
+    at --arrival-rate, the P99 TTFT misses it or the load exceeds the capacity).
     """
     given = [name for name in CAPACITY_OPTIONS
              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
@@ -189,9 +194,13 @@ def serve_command(
                  f"from the prefill, the rest from decode steps), got {output_tokens}; for "
                  "the prompt alone run `mlsysim serve` without --output-tokens or an SLO",
                  output)
+        if arrival_rate is not None and not 0 < arrival_rate < float("inf"):
+            fail(f"--arrival-rate must be a finite number of requests per second > 0, got "
+                 f"{shown(arrival_rate)}; e.g. --arrival-rate 2.5", output)
         _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency, tp_size,
                         _slo(slo_ttft, "--slo-ttft", "2s", output),
-                        _slo(slo_itl, "--slo-itl", "50ms", output), output_tokens, output)
+                        _slo(slo_itl, "--slo-itl", "50ms", output), output_tokens, arrival_rate,
+                        output)
         return
     from ..solvers import ServingModel
 
@@ -223,14 +232,14 @@ def _slo(text: Optional[str], option: str, example: str, output: Output):
 
 
 def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency, tp_size,
-                    slo_ttft, slo_itl, output_tokens, output: Output) -> None:
+                    slo_ttft, slo_itl, output_tokens, arrival_rate, output: Output) -> None:
     from ..formatting import number, quantity
     from ..solvers import ContinuousBatchingModel
 
     result = _solve_orfail(lambda: ContinuousBatchingModel().solve(
         model, hardware, seq_len, output_tokens, tp_size=tp_size, precision=precision,
-        slo_ttft=slo_ttft, slo_itl=slo_itl, efficiency=efficiency, batch_size=batch_size),
-        output)
+        slo_ttft=slo_ttft, slo_itl=slo_itl, efficiency=efficiency, batch_size=batch_size,
+        arrival_rate=arrival_rate), output)
     code = EXIT_INFEASIBLE if not result.feasible else \
         EXIT_CONSTRAINT if not result.meets_slo else 0
     slo = " and ".join(f"{name} <= {quantity(value)}" for name, value in
@@ -247,6 +256,9 @@ def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency,
                     f"{number(result.request_rate.m_as('1/s'))} requests/s; TTFT "
                     f"{quantity(result.ttft)}, ITL {quantity(result.itl)}, end-to-end "
                     f"{quantity(result.end_to_end_latency)}")
+        if result.ttft_p99 is not None:
+            headline += (f"; at {number(arrival_rate)} requests/s TTFT P50 "
+                         f"{quantity(result.ttft_p50)}, P99 {quantity(result.ttft_p99)}")
     if output is Output.json:
         document = result.to_dict()
         document["exit_code"] = code
@@ -257,9 +269,10 @@ def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency,
         typer.echo(f"{headline}\n{result}")
     if code:
         if output is not Output.json:
+            reason = result.constraint_trace[-1] if result.batch_size is None or \
+                result.queueing is not None else result.constraint_trace[-2]
             typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
-                       + result.constraint_trace[-1 if result.batch_size is None else -2],
-                       err=True)
+                       + reason, err=True)
         raise typer.Exit(code)
 
 
