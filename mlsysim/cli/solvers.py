@@ -142,26 +142,138 @@ def schema_command(output: Output = typer.Option(Output.json, "-o", "--output",
     typer.echo(f"```json\n{document}\n```" if output is Output.markdown else document)
 
 
+#: ``serve`` options that switch it to serving capacity (ContinuousBatchingModel).
+CAPACITY_OPTIONS = ("slo_ttft", "slo_itl", "output_tokens", "arrival_rate")
+
+#: Tokens generated per request when only an SLO is given (a workload convention, shown in
+#: ``mlsysim serve --help``).
+DEFAULT_OUTPUT_TOKENS = 256
+
+
 def serve_command(
+        ctx: typer.Context,
         model: str = typer.Argument(..., help="Decoder language model, e.g. Llama3_70B."),
         hardware: str = typer.Argument(..., help="Accelerator, e.g. H100."),
-        seq_len: int = typer.Option(2048, "--seq-len", help="Prompt plus context tokens."),
-        batch_size: int = typer.Option(1, "-b", "--batch-size", help="Concurrent requests."),
+        seq_len: int = typer.Option(2048, "--seq-len", help="Prompt plus context tokens (with "
+                                                            "an SLO: prompt tokens per request)."),
+        batch_size: Optional[int] = typer.Option(
+            None, "-b", "--batch-size",
+            help="Concurrent requests (default 1; with an SLO: evaluate this batch instead of "
+                 "searching for the largest)."),
         precision: str = typer.Option("fp16", "-p", "--precision"),
         efficiency: Optional[float] = typer.Option(
             None, "-e", "--efficiency", help="Share of peak compute, (0, 1] (default: the "
             "calibrated prefill and decode values, cited in the trace)."),
         tp_size: int = typer.Option(1, "--tp", help="Tensor-parallel GPUs in the node."),
+        slo_ttft: Optional[str] = typer.Option(
+            None, "--slo-ttft", help="Time-to-first-token SLO, e.g. 2s or 500ms: print the "
+            "largest continuous batch and throughput meeting it."),
+        slo_itl: Optional[str] = typer.Option(
+            None, "--slo-itl", help="Inter-token latency SLO, e.g. 50ms (mean time per output "
+            "token, prefill stalls included)."),
+        output_tokens: int = typer.Option(
+            DEFAULT_OUTPUT_TOKENS, "--output-tokens",
+            help="Tokens generated per request (serving capacity; switches it on)."),
+        arrival_rate: Optional[float] = typer.Option(
+            None, "--arrival-rate", help="Requests per second (Poisson) offered to the server: "
+            "adds the wait for a free slot to TTFT (P50, P99)."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
-    """LLM serving: time to first token, inter-token latency, KV cache, memory fit."""
+    """LLM serving: time to first token, inter-token latency, KV cache, memory fit.
+
+    With --slo-ttft, --slo-itl, --output-tokens or --arrival-rate: serving capacity under
+    continuous batching (paged KV cache): the largest batch meeting the SLOs, its throughput
+    and which constraint binds; with --arrival-rate, TTFT percentiles with the wait for a slot.
+    Exit 2 when the weights leave no room for one request, 3 when no batch meets the SLO (or,
+    at --arrival-rate, the P99 TTFT misses it or the load exceeds the capacity).
+    """
+    given = [name for name in CAPACITY_OPTIONS
+             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+    if given:
+        if output_tokens < 2:
+            fail(f"--output-tokens must be >= 2 for serving capacity (the first token comes "
+                 f"from the prefill, the rest from decode steps), got {output_tokens}; for "
+                 "the prompt alone run `mlsysim serve` without --output-tokens or an SLO",
+                 output)
+        if arrival_rate is not None and not 0 < arrival_rate < float("inf"):
+            fail(f"--arrival-rate must be a finite number of requests per second > 0, got "
+                 f"{shown(arrival_rate)}; e.g. --arrival-rate 2.5", output)
+        _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency, tp_size,
+                        _slo(slo_ttft, "--slo-ttft", "2s", output),
+                        _slo(slo_itl, "--slo-itl", "50ms", output), output_tokens, arrival_rate,
+                        output)
+        return
     from ..solvers import ServingModel
 
     result = _solve_orfail(lambda: ServingModel().solve(
-        model, hardware, seq_len=seq_len, batch_size=batch_size, precision=precision,
-        efficiency=efficiency, tp_size=tp_size), output)
+        model, hardware, seq_len=seq_len, batch_size=1 if batch_size is None else batch_size,
+        precision=precision, efficiency=efficiency, tp_size=tp_size), output)
     _emit(result, output, str(result))
     if not result.feasible:
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _slo(text: Optional[str], option: str, example: str, output: Output):
+    """``text`` as a time Quantity > 0, or None; a one-line error naming the option."""
+    if text is None:
+        return None
+    from ..units import UnitParseError, parse_quantity
+
+    fix = f"write a time with its unit, e.g. {option} {example}"
+    try:
+        value = parse_quantity(text)
+    except UnitParseError as exc:
+        fail(f"{option} must be a time such as {example}, got {shown(text)}: {exc}", output)
+    if not value.check("[time]"):
+        unit = f"{value.units:~}" or "no unit"
+        fail(f"{option} must be a time, got {shown(text)} ({unit}); {fix}", output)
+    if not value.magnitude > 0:
+        fail(f"{option} must be > 0, got {shown(text)}; {fix}", output)
+    return value
+
+
+def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency, tp_size,
+                    slo_ttft, slo_itl, output_tokens, arrival_rate, output: Output) -> None:
+    from ..formatting import number, quantity
+    from ..solvers import ContinuousBatchingModel
+
+    result = _solve_orfail(lambda: ContinuousBatchingModel().solve(
+        model, hardware, seq_len, output_tokens, tp_size=tp_size, precision=precision,
+        slo_ttft=slo_ttft, slo_itl=slo_itl, efficiency=efficiency, batch_size=batch_size,
+        arrival_rate=arrival_rate), output)
+    code = EXIT_INFEASIBLE if not result.feasible else \
+        EXIT_CONSTRAINT if not result.meets_slo else 0
+    slo = " and ".join(f"{name} <= {quantity(value)}" for name, value in
+                       (("TTFT", slo_ttft), ("ITL", slo_itl)) if value is not None)
+    if result.batch_size is None:
+        headline = f"No batch meets {slo}" if result.feasible else \
+            f"{model} does not fit on {tp_size} x {hardware}"
+    else:
+        what = (f"Batch {result.batch_size} (given)" if result.binding == "given" else
+                f"Largest batch{' meeting ' + slo if slo else ''}: {result.batch_size} "
+                f"({result.binding} binds)")
+        headline = (f"{what} -> {quantity(result.throughput)} "
+                    f"({quantity(result.throughput_per_gpu)} per GPU), "
+                    f"{number(result.request_rate.m_as('1/s'))} requests/s; TTFT "
+                    f"{quantity(result.ttft)}, ITL {quantity(result.itl)}, end-to-end "
+                    f"{quantity(result.end_to_end_latency)}")
+        if result.ttft_p99 is not None:
+            headline += (f"; at {number(arrival_rate)} requests/s TTFT P50 "
+                         f"{quantity(result.ttft_p50)}, P99 {quantity(result.ttft_p99)}")
+    if output is Output.json:
+        document = result.to_dict()
+        document["exit_code"] = code
+        typer.echo(dumps(document))
+    elif output is Output.markdown:
+        typer.echo(f"**{headline}**\n\n{result._repr_markdown_()}")
+    else:
+        typer.echo(f"{headline}\n{result}")
+    if code:
+        if output is not Output.json:
+            reason = result.constraint_trace[-1] if result.batch_size is None or \
+                result.queueing is not None else result.constraint_trace[-2]
+            typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
+                       + reason, err=True)
+        raise typer.Exit(code)
 
 
 def validate_command(output: Output = typer.Option(Output.text, "-o", "--output")) -> None:

@@ -1,0 +1,354 @@
+"""Serving capacity under continuous batching: how many requests fit (paged KV cache), how fast
+each step runs at that batch, and the largest batch that meets a TTFT and an ITL SLO.
+
+Built on :class:`~mlsysim.solvers.serving.ServingModel`: a request's prefill is its TTFT at
+batch 1 and a decode step at batch B is its ITL at batch B (same roofline, tensor-parallel
+all-reduces, calibrated efficiencies); this module adds the scheduling arithmetic on top.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable
+
+from pydantic import Field
+
+from ..engine.checks import check_context, check_count, check_fraction, check_quantity
+from ..engine.engine import resolve_entry
+from ..engine.figures import chip_figures, workload_figures
+from ..errors import InputError
+from ..formatting import number, si
+from .base import ForwardModel
+from .serving import ServingModel
+from .typed_result import TypedResult
+
+#: Share of each GPU's memory the server may fill with weights and KV cache, by default: vLLM's
+#: ``gpu_memory_utilization`` default (a convention; the rest holds activations, CUDA graphs
+#: and allocator slack).
+MEMORY_FRACTION = 0.9
+
+#: Tokens per KV-cache block, by default: vLLM's default block size (Kwon et al.,
+#: "Efficient Memory Management for Large Language Model Serving with PagedAttention",
+#: SOSP 2023) — a convention.
+BLOCK_SIZE = 16
+
+#: Names of the constraints that can bound the batch, as the trace and ``binding`` show them.
+KV_WALL, ITL_WALL, TTFT_WALL, CAP = "KV-cache memory", "ITL SLO", "TTFT SLO", "max_batch"
+
+
+class ContinuousBatchingResult(TypedResult):
+    """The operating point of a continuously batched server on ``tp_size`` GPUs."""
+
+    solver = "ContinuousBatchingModel"
+
+    batch_size: int | None = Field(description="Concurrent requests at the operating point: "
+                                               "the largest batch meeting every constraint, or "
+                                               "the one asked for; None when none meets them.")
+    binding: str = Field(description="Constraint that stops the batch from growing: "
+                                     "'KV-cache memory', 'ITL SLO', 'TTFT SLO', 'max_batch' or "
+                                     "'given' (batch_size was passed).")
+    meets_slo: bool = Field(description="The operating point meets every SLO given (with "
+                                        "``arrival_rate``: the TTFT SLO at P99, queue stable).")
+    feasible: bool = Field(description="The weights and at least one request's KV cache fit.")
+    max_concurrency: int = Field(description="Requests whose full KV cache (input + output, "
+                                             "in whole blocks) fits in memory at once.")
+    kv_blocks: int = Field(description="KV-cache blocks that fit per GPU after the weights.")
+    blocks_per_request: int = Field(description="ceil((input + output) / block_size).")
+    kv_block_bytes: Any = Field(description="Bytes of one block of KV cache on one GPU.")
+    kv_memory: Any = Field(description="Memory per GPU left for the KV cache after weights.")
+    prefill_time: Any = Field(description="Prefill of one request's prompt (s).")
+    decode_step_time: Any = Field(description="One decode step at the operating batch (s).")
+    ttft: Any = Field(description="Time to first token: one in-flight decode step plus the "
+                                  "request's own prefill (s).")
+    itl: Any = Field(description="Mean inter-token latency a request sees: its decode step "
+                                 "plus its share of the other requests' prefills (s).")
+    end_to_end_latency: Any = Field(description="TTFT + (output_tokens - 1) x ITL (s).")
+    throughput: Any = Field(description="Output tokens per second of the whole server.")
+    throughput_per_gpu: Any = Field(description="Output tokens per second per GPU.")
+    request_rate: Any = Field(description="Requests completed per second (1/s).")
+    input_tokens: int = Field(description="Prompt tokens per request.")
+    output_tokens: int = Field(description="Generated tokens per request.")
+    tp_size: int = Field(description="Tensor-parallel GPUs serving one model replica.")
+    ttft_p50: Any = Field(default=None, description="Median TTFT at ``arrival_rate``: TTFT "
+                                                    "plus the median wait for a free slot (s).")
+    ttft_p99: Any = Field(default=None, description="99th-percentile TTFT at ``arrival_rate`` "
+                                                    "(s).")
+    queueing: Any = Field(default=None, description="The slot queue at ``arrival_rate`` (a "
+                                                    "TailLatencyResult), or None.")
+
+
+class StepCosts:
+    """ServingModel's step costs for one configuration, cached per batch: the prefill of one
+    request and a decode step at batch B over the mean context I + O/2."""
+
+    def __init__(self, solve: Callable[..., Any], input_tokens: int, output_tokens: int):
+        self._solve = solve
+        self.prefill_result = solve(seq_len=input_tokens, batch_size=1)
+        self.prefill = float(self.prefill_result.ttft.m_as("s"))
+        self.context = input_tokens + output_tokens // 2
+        self.output = output_tokens
+        self.decode = functools.lru_cache(maxsize=None)(self._decode)
+
+    def _decode(self, batch: int) -> float:
+        return float(self._solve(seq_len=self.context, batch_size=batch).itl.m_as("s"))
+
+    def ttft(self, batch: int) -> float:
+        """t_p + t_d(B): the request waits for the in-flight step, then runs its prefill."""
+        return self.prefill + self.decode(batch)
+
+    def itl(self, batch: int) -> float:
+        """t_d(B) + (B - 1) t_p / (O - 1): the B - 1 others' prefills, one each per cycle,
+        stall the request's O - 1 decode steps."""
+        return self.decode(batch) + (batch - 1) * self.prefill / (self.output - 1)
+
+    def cycle(self, batch: int) -> float:
+        """(O - 1) t_d(B) + B t_p: the time in which every one of B requests is replaced."""
+        return (self.output - 1) * self.decode(batch) + batch * self.prefill
+
+    def throughput(self, batch: int) -> float:
+        """Output tokens per second: B x O tokens per cycle."""
+        return batch * self.output / self.cycle(batch)
+
+
+def largest_batch(ok: Callable[[int], bool], limit: int) -> int:
+    """Largest B in [1, limit] with ok(B), for ``ok`` true up to some B and false after
+    (binary search); 0 when ok(1) is false."""
+    if limit < 1 or not ok(1):
+        return 0
+    lo, hi = 1, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+class ContinuousBatchingModel(ForwardModel):
+    """Steady-state continuous batching (iteration-level scheduling, Yu et al., "Orca", OSDI
+    2022) with a paged KV cache (Kwon et al., SOSP 2023), on ServingModel's step costs."""
+
+    name = "ContinuousBatchingModel"
+
+    def solve(self, model: Any, hardware: Any, input_tokens: int, output_tokens: int,
+              tp_size: int = 1, precision: str = "fp16", slo_ttft: Any = None,
+              slo_itl: Any = None, efficiency: float | None = None,
+              memory_efficiency: float | None = None, block_size: int = BLOCK_SIZE, *,
+              memory_fraction: float = MEMORY_FRACTION, max_batch: int | None = None,
+              batch_size: int | None = None, arrival_rate: Any = None,
+              cv_arrival: float = 1.0, cv_service: float = 0.0) -> ContinuousBatchingResult:
+        """The largest batch (concurrent requests) meeting the KV-cache limit and the SLOs,
+        and its TTFT, ITL, end-to-end latency and throughput.
+
+        Conventions (steady state, every request ``input_tokens`` in and ``output_tokens``
+        out, prefill not chunked):
+
+        * KV cache: each request reserves ceil((I + O) / block_size) blocks for its whole
+          life (no preemption); a block holds ``block_size`` tokens' KV on each GPU (split
+          min(tp, n_kv) ways as in ServingModel). Blocks per GPU =
+          floor((memory_fraction x capacity - weights / tp) / block bytes).
+        * t_p: ServingModel's TTFT of one request (batch 1, I tokens). t_d(B): its ITL at
+          batch B and the mean decode context I + O/2.
+        * In a cycle of (O - 1) t_d(B) + B t_p every request is replaced once: O - 1 decode
+          steps and B prefills, each prefill its own iteration (decode pauses).
+          Throughput = B O / cycle; requests/s = B / cycle.
+        * ITL (mean time between a request's tokens, as benchmarks' TPOT) =
+          t_d(B) + (B - 1) t_p / (O - 1). TTFT = t_d(B) + t_p: a new request joins at the
+          next iteration boundary, then runs its prefill; no queueing (see TailLatencyModel).
+          End-to-end = TTFT + (O - 1) ITL.
+        * ``arrival_rate`` (requests/s) adds queueing for a slot: the B slots are B servers
+          each held for one cycle per request (service time = cycle, so the capacity B /
+          cycle is ``request_rate``), solved by TailLatencyModel (Poisson arrivals by
+          default; ``cv_service`` 0 because every request has the same lengths). TTFT
+          percentiles = TTFT + the wait's percentile. The batch search uses the no-queue
+          TTFT (the wait is not monotonic in B); ``meets_slo`` then also needs the P99 TTFT
+          within ``slo_ttft`` and a stable queue.
+
+        ITL and TTFT grow with B, so the SLO batch is found by binary search. ``batch_size``
+        evaluates that batch instead of searching; ``max_batch`` caps the search (a
+        server's max_num_seqs). ``efficiency``/``memory_efficiency`` pass to ServingModel.
+        """
+        from ..units import Quantity
+
+        rate = check_quantity(arrival_rate, "1/s", "arrival_rate") \
+            if arrival_rate is not None else None
+        slo_t = check_quantity(slo_ttft, "s", "slo_ttft") if slo_ttft is not None else None
+        result = self._operating_point(
+            model, hardware, input_tokens, output_tokens, tp_size, precision, slo_ttft,
+            slo_itl, efficiency, memory_efficiency, block_size, memory_fraction, max_batch,
+            batch_size)
+        if rate is None or not result.feasible or result.batch_size is None:
+            return result
+        from .tail_latency import TailLatencyModel
+
+        slot = result.batch_size / float(result.request_rate.m_as("1/s"))
+        tail = TailLatencyModel().solve(slot, rate, servers=result.batch_size,
+                                        cv_service=cv_service, cv_arrival=cv_arrival)
+        head = (f"Slot queue at {number(rate)} requests/s: {result.batch_size} slots, each "
+                f"held {si(slot, 's')} per request -> ")
+        if not tail.stable:
+            lines = (head + tail.constraint_trace[-1],)
+            inf = Quantity(math.inf, "s")
+            return result.model_copy(update=dict(
+                ttft_p50=inf, ttft_p99=inf, queueing=tail, meets_slo=False,
+                constraint_trace=result.constraint_trace + lines))
+        ttft = float(result.ttft.m_as("s"))
+        wait50, wait99 = (float(q.m_as("s")) - slot for q in (tail.p50, tail.p99))
+        p99 = ttft + wait99
+        lines = [head + tail.constraint_trace[1]]
+        meets_ttft = slo_t is None or p99 <= slo_t
+        verdict = "" if slo_t is None else \
+            f"; {'meets' if meets_ttft else 'misses'} the TTFT SLO at P99"
+        if wait99 > ttft:
+            lines.append(f"Tail latency wall: P99 TTFT {si(p99, 's')} is "
+                         f"{number(100 * wait99 / p99, 3)}% waiting for a slot "
+                         f"({si(wait99, 's')}) at load rho = {number(tail.utilization)}"
+                         f"{verdict}; lower the load or add replicas")
+        else:
+            lines.append(f"TTFT at {number(rate)} requests/s: P50 {si(ttft + wait50, 's')}, "
+                         f"P99 {si(p99, 's')} ({si(wait99, 's')} waiting for a slot)"
+                         f"{verdict}")
+        return result.model_copy(update=dict(
+            ttft_p50=Quantity(ttft + wait50, "s"), ttft_p99=Quantity(p99, "s"),
+            queueing=tail, meets_slo=result.meets_slo and meets_ttft,
+            constraint_trace=result.constraint_trace + tuple(lines)))
+
+    def _operating_point(self, model, hardware, input_tokens, output_tokens, tp_size,
+                         precision, slo_ttft, slo_itl, efficiency, memory_efficiency,
+                         block_size, memory_fraction, max_batch, batch_size):
+        from ..units import Quantity
+
+        w = workload_figures(resolve_entry(model, "Models", "model"))
+        chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
+        inp = check_count(input_tokens, "input_tokens")
+        out = check_count(output_tokens, "output_tokens")
+        if out < 2:
+            raise InputError(f"output_tokens must be >= 2 for continuous batching (the first "
+                             f"token comes from the prefill, the rest from decode steps), got "
+                             f"{out}; for the prompt alone use ServingModel's ttft",
+                             name="output_tokens", value=out)
+        check_context(inp + out, w, name="input_tokens + output_tokens")
+        tp = check_count(tp_size, "tp_size")
+        block = check_count(block_size, "block_size")
+        fraction = check_fraction(memory_fraction, "memory_fraction")
+        cap = check_count(max_batch, "max_batch") if max_batch is not None else None
+        given = check_count(batch_size) if batch_size is not None else None
+        slo_t = check_quantity(slo_ttft, "s", "slo_ttft") if slo_ttft is not None else None
+        slo_i = check_quantity(slo_itl, "s", "slo_itl") if slo_itl is not None else None
+
+        solve = functools.partial(ServingModel().solve, model, hardware, precision=precision,
+                                  efficiency=efficiency, tp_size=tp,
+                                  memory_efficiency=memory_efficiency)
+        steps = StepCosts(solve, inp, out)
+        probe = solve(seq_len=min(block, inp + out), batch_size=1)
+        weights_gpu = float(probe.model_weights_size.m_as("B")) / tp
+        block_bytes = (float(probe.memory_per_gpu.m_as("B")) - weights_gpu) * \
+            block / min(block, inp + out)
+        kv_memory = fraction * chip.capacity - weights_gpu
+        blocks = max(0, math.floor(kv_memory / block_bytes))
+        per_request = math.ceil((inp + out) / block)
+        concurrency = blocks // per_request
+
+        trace = [line for line in steps.prefill_result.constraint_trace
+                 if line.startswith(("Efficiency", "The Zoo"))]
+        trace.append(
+            f"KV cache: {si(block_bytes, 'B')} per {block}-token block per GPU; "
+            f"{number(fraction)} x {si(chip.capacity, 'B')} - weights {si(weights_gpu, 'B')} = "
+            f"{si(kv_memory, 'B')} -> {number(blocks)} blocks; {per_request} blocks per request "
+            f"({inp} + {out} tokens) -> at most {number(concurrency)} concurrent requests")
+        trace.append(f"Prefill of one {inp}-token prompt: t_p = {si(steps.prefill, 's')} "
+                     f"(ServingModel TTFT, batch 1, {tp} GPU(s))")
+        common = dict(max_concurrency=concurrency, kv_blocks=blocks,
+                      blocks_per_request=per_request, kv_block_bytes=Quantity(block_bytes, "B"),
+                      kv_memory=Quantity(kv_memory, "B"),
+                      prefill_time=Quantity(steps.prefill, "s"), input_tokens=inp,
+                      output_tokens=out, tp_size=tp)
+        if concurrency < 1:
+            room = (f"{si(kv_memory, 'B')} per GPU left after the weights cannot hold"
+                    if kv_memory > 0 else f"the weights ({si(weights_gpu, 'B')} per GPU) "
+                    f"leave no room in {number(fraction)} x {si(chip.capacity, 'B')} for")
+            trace.append(
+                f"KV-cache wall: {room} one request's {per_request} blocks "
+                f"({si(per_request * block_bytes, 'B')}); use more GPUs (tp_size), a lower "
+                "precision or shorter requests")
+            return self._result(None, "KV-cache memory", False, False, steps, common, trace)
+
+        limits = {KV_WALL: concurrency}
+        if cap is not None:
+            limits[CAP] = cap
+        bound = min(limits.values())
+        if slo_i is not None:
+            limits[ITL_WALL] = largest_batch(lambda b: steps.itl(b) <= slo_i, bound)
+        if slo_t is not None:
+            limits[TTFT_WALL] = largest_batch(lambda b: steps.ttft(b) <= slo_t, bound)
+        best = min(limits.values())
+        binding = [name for name, value in limits.items() if value == best]
+        slo_text = ", ".join(f"{name} <= {si(value, 's')}" for name, value in
+                             (("ITL", slo_i), ("TTFT", slo_t)) if value is not None)
+        if given is not None:
+            if given > concurrency:
+                trace.append(f"KV-cache wall: batch_size={given} needs {given * per_request} "
+                             f"blocks per GPU, {number(blocks)} fit (at most "
+                             f"{number(concurrency)} requests)")
+                return self._result(given, "given", False, False, steps, common, trace)
+            missed = [f"{name} <= {si(slo, 's')}" for name, slo, value in
+                      (("ITL", slo_i, steps.itl(given)), ("TTFT", slo_t, steps.ttft(given)))
+                      if slo is not None and value > slo]
+            meets = not missed
+            trace.append(f"Batch {given} (given): " + (
+                f"misses {' and '.join(missed)}; the largest batch meeting {slo_text} is "
+                f"{number(best)}" if missed else f"meets {slo_text}" if slo_text else
+                "no SLO given"))
+            return self._result(given, "given", meets, True, steps, common, trace)
+        if best < 1:
+            missed = " and ".join(name for name in (ITL_WALL, TTFT_WALL) if limits.get(name) == 0)
+            at_one = f"ITL {si(steps.itl(1), 's')}, TTFT {si(steps.ttft(1), 's')}"
+            trace.append(f"{missed} wall: no batch meets {slo_text}; even batch 1 gives "
+                         f"{at_one}. Relax the SLO, add GPUs (tp_size) or shorten the prompt")
+            return self._result(None, " and ".join(binding), False, True, steps, common, trace)
+        walls = " and ".join(binding)
+        others = "; ".join(f"{name} allows {number(value)}" for name, value in limits.items()
+                           if name not in binding)
+        trace.append(f"{walls} wall: the batch stops at {number(best)}"
+                     + (f" ({others})" if others else "")
+                     + (f"; SLO {slo_text}" if slo_text else ""))
+        return self._result(best, walls, True, True, steps, common, trace)
+
+    def _result(self, batch, binding, meets, feasible, steps, common, trace):
+        from ..units import Quantity
+
+        if batch is None or not feasible:
+            nan = Quantity(math.nan, "s")
+            return ContinuousBatchingResult(
+                batch_size=batch, binding=binding, meets_slo=meets, feasible=feasible,
+                decode_step_time=nan, ttft=nan, itl=nan, end_to_end_latency=nan,
+                throughput=Quantity(0.0, "token/s"), throughput_per_gpu=Quantity(0.0, "token/s"),
+                request_rate=Quantity(0.0, "1/s"), constraint_trace=tuple(trace), **common)
+        t_d, ttft, itl = steps.decode(batch), steps.ttft(batch), steps.itl(batch)
+        e2e = ttft + (steps.output - 1) * itl
+        rate = steps.throughput(batch)
+        tp = common["tp_size"]
+        trace.append(
+            f"At batch {batch}: decode step t_d = {si(t_d, 's')} (context "
+            f"{steps.context}); TTFT = t_d + t_p = {si(ttft, 's')}; ITL = t_d + (B-1) t_p / "
+            f"(O-1) = {si(itl, 's')}; end-to-end {si(e2e, 's')}; {number(rate)} tokens/s "
+            f"({number(rate / tp)} per GPU), {number(batch / steps.cycle(batch))} requests/s")
+        return ContinuousBatchingResult(
+            batch_size=batch, binding=binding, meets_slo=meets, feasible=feasible,
+            decode_step_time=Quantity(t_d, "s"), ttft=Quantity(ttft, "s"),
+            itl=Quantity(itl, "s"), end_to_end_latency=Quantity(e2e, "s"),
+            throughput=Quantity(rate, "token/s"),
+            throughput_per_gpu=Quantity(rate / tp, "token/s"),
+            request_rate=Quantity(batch / steps.cycle(batch), "1/s"),
+            constraint_trace=tuple(trace), **common)
+
+
+def serve_request(model: Any, hardware: Any, input_tokens: int, output_tokens: int,
+                  **options: Any) -> ContinuousBatchingResult:
+    """One request's end-to-end latency (TTFT + (output - 1) x ITL) and the server's
+    throughput per GPU at the operating point: ``ContinuousBatchingModel().solve`` with the
+    same options (tp_size, precision, slo_ttft, slo_itl, batch_size, ...)."""
+    return ContinuousBatchingModel().solve(model, hardware, input_tokens, output_tokens,
+                                           **options)
