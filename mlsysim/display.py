@@ -35,9 +35,9 @@ def _policy():
 
 
 def _value_text(value: Any) -> str:
-    from .formatting import stated_quantity
+    from .formatting import bounded, stated_quantity
 
-    return stated_quantity(value)
+    return bounded(stated_quantity(value), getattr(value, "bound", None))
 
 
 def _source_md(provenance: Any) -> str:

@@ -50,6 +50,16 @@ COMPACTED_UNITS = {"s", "B", "B / s", "B/s", "W", "J", "FLOP", "FLOP / s", "FLOP
 LADDERS = {"MWh": ("MWh", "kWh", "Wh"), "tCO2e": ("tCO2e", "kgCO2e", "gCO2e")}
 
 
+#: How a value its source gives only as a bound is written: "less than 10 minutes" is
+#: ``≤ 10 min``, "higher than 90%" is ``≥ 0.9``.
+BOUND_MARKS = {"upper": "≤ ", "lower": "≥ "}
+
+
+def bounded(text: str, bound: str | None) -> str:
+    """``text`` (a written number) marked as an upper or lower bound when ``bound`` says so."""
+    return BOUND_MARKS.get(bound or "", "") + text
+
+
 def group_digits(text: str) -> str:
     """``"131072"`` -> ``"131,072"``: the integer part of a written number grouped in threes
     when it has at least GROUP_MIN_DIGITS digits; anything else is returned as it is."""

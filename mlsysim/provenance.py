@@ -186,23 +186,26 @@ class Sourced(float):
     format specs give the bare number so it can sit in prose.
     """
 
-    __slots__ = ("provenance", "name", "description", "path")
+    __slots__ = ("provenance", "name", "description", "path", "bound")
 
     def __new__(cls, value: float, provenance: Provenance, name: str = "",
-                description: str = "", path: str | None = None):
+                description: str = "", path: str | None = None, bound: str | None = None):
         obj = super().__new__(cls, value)
         obj.provenance = provenance
         obj.name = name
         obj.description = description
         obj.path = path
+        obj.bound = bound  # "upper" or "lower" when the source states only a bound
         return obj
 
     def __reduce__(self):
-        return (Sourced, (float(self), self.provenance, self.name, self.description, self.path))
+        return (Sourced, (float(self), self.provenance, self.name, self.description, self.path,
+                          self.bound))
 
     def __repr__(self) -> str:
         label = f"{self.name} = " if self.name else ""
-        return f"<Sourced {label}{float(self)!r} ({self.provenance.short()})>"
+        bound = {"upper": "<= ", "lower": ">= "}.get(self.bound or "", "")
+        return f"<Sourced {label}{bound}{float(self)!r} ({self.provenance.short()})>"
 
     def __str__(self) -> str:
         return float.__repr__(self)
@@ -240,7 +243,7 @@ def sourced(value: Any, provenance: Provenance, *, name: str = "", description: 
 
 
 def sourced_qty(quantity: Any, provenance: Provenance, *, name: str = "",
-                description: str = "", path: str | None = None):
+                description: str = "", path: str | None = None, bound: str | None = None):
     """Attach provenance, name and description to a pint Quantity (arithmetic drops them)."""
     from .units import parse_quantity
 
@@ -250,6 +253,7 @@ def sourced_qty(quantity: Any, provenance: Provenance, *, name: str = "",
     quantity.name = name
     quantity.description = description
     quantity.path = path
+    quantity.bound = bound
     from .display import attach_quantity_forms
 
     return attach_quantity_forms(quantity)

@@ -56,7 +56,7 @@ REQUIRED = {
 MINIMUM_COUNTS = {
     "Hardware.Cloud": 35, "Models": 50, "Infrastructure.Grids": 10, "Systems.Nodes": 1,
     "Systems.Racks": 1, "Systems.Clusters": 2, "Systems.Reliability": 1,
-    "Infrastructure.Capacity": 1, "Ops.Monitoring": 1, "Ops.TrainingRunOverheads": 1,
+    "Infrastructure.Capacity": 1, "Ops.Monitoring": 1,
     "ReferenceStats.MobilePower": 1, "Literature.Training": 2, "Literature.Scaling": 1,
     "Literature.Communication": 1, "Literature.BatchSize": 1, "Literature.Calibration": 1,
 }

@@ -153,3 +153,22 @@ def test_a_verified_record_without_a_url_cannot_be_loaded():
         Provenance(kind="datasheet", ref="A datasheet", verified="2026-11-22")
     with pytest.raises(ValidationError, match="cannot be verified"):
         Provenance(kind="estimate", ref="A guess", notes="how", verified="2026-11-22")
+
+
+@pytest.mark.parametrize("path", ["Models.Language.GPT2", "Models.Language.GPT2_Small"])
+def test_gpt2_parameter_count_matches_its_block(path):
+    """GPT-2's block (openai/gpt-2 src/model.py): biases everywhere, LayerNorm weight and bias,
+    learned positions, tied embeddings; GPT-2 XL is 1,557,611,200 and small 124,439,808
+    (the model card's '1.5 billion' and '124 million' rounded)."""
+    from mlsysim.models import transformer_parameter_count
+
+    model = Zoo().resolve(path)
+    count = transformer_parameter_count(
+        layers=model.layers, hidden_dim=model.hidden_dim, heads=model.heads,
+        kv_heads=model.kv_heads, ffn_dim=model.ffn_dim, vocab_size=model.vocab_size,
+        gated_ffn=False, tied_embeddings=True, norm_weights_per_layer=4, biases=True,
+        position_embeddings=model.context_length, final_norm_weights=2)
+    assert model.parameters.magnitude == count
+    assert model.flops_per_token.magnitude == 2 * count
+    assert count == {"Models.Language.GPT2": 1_557_611_200,
+                     "Models.Language.GPT2_Small": 124_439_808}[path]

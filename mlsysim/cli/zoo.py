@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from .. import escaping
-from ..formatting import stated_quantity
+from ..formatting import bounded, stated_quantity
 from .contract import AS_OF_HELP, Output, as_of_date, dumps, fail, shown
 
 def _number_rows(zoo, record, as_of, policy):
@@ -175,9 +175,11 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
             registry.number(path)  # raises: not a number / does not resolve
     except MlsysimError as exc:
         fail(_cut_echo(str(exc), name, head), output)
+    bound = getattr(record, "bound", None)  # a scalar its source states only as a bound
     if output is Output.json:
         typer.echo(dumps({"path": path, "name": record.name, "numbers": [
             {"path": p, "value": stated_quantity(v), "status": str(s),
+             **({"bound": bound} if bound else {}),
              "provenance": prov.model_dump(mode="json") if prov else None}
             for p, v, prov, s in rows]}, indent=2))
         return
@@ -186,6 +188,24 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
         typer.echo(escaping.terminal(record.description))
     for p, value, provenance, status in rows:
         source = escaping.terminal(provenance.short()) if provenance else "no provenance"
-        typer.echo(f"  {p.removeprefix(record.path + '.')}: {stated_quantity(value)}  [{status}]  {source}")
-        if provenance and provenance.url and field:
-            typer.echo(f"      {escaping.terminal(provenance.url)}")
+        written = bounded(stated_quantity(value), bound)
+        typer.echo(f"  {p.removeprefix(record.path + '.')}: {written}  [{status}]  {source}")
+        if provenance and (field or len(rows) == 1):  # one number asked for: where it is from
+            for line in _source_lines(provenance):
+                typer.echo(f"      {escaping.terminal(line)}")
+
+
+def _source_lines(provenance: Any) -> list[str]:
+    """Where one number comes from, for ``mlsysim show PATH``: the primary link, then the
+    copy that was read (with the date), where in the source, and the source's own words."""
+    lines = [f"source: {provenance.url}"] if provenance.url else []
+    evidence = getattr(provenance, "evidence_url", None)
+    if evidence:
+        retrieved = getattr(provenance, "retrieved", None)
+        lines.append(f"read in: {evidence}" + (f" (retrieved {retrieved.isoformat()})" if retrieved else ""))
+    if getattr(provenance, "locator", None):
+        lines.append(f"where: {provenance.locator}")
+    if getattr(provenance, "quote", None):
+        lines.append(f"quote: \u201c{provenance.quote}\u201d")
+    return lines
+

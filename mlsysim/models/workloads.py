@@ -130,18 +130,30 @@ class RecommendationWorkload(ZooEntry):
 
 def transformer_parameter_count(*, layers: int, hidden_dim: int, heads: int, kv_heads: int,
                                 ffn_dim: int, vocab_size: int, gated_ffn: bool = True,
-                                tied_embeddings: bool = False, norm_weights_per_layer: int = 2) -> int:
-    """Parameters of a pre-norm decoder without biases (Llama-style).
+                                tied_embeddings: bool = False, norm_weights_per_layer: int = 2,
+                                biases: bool = False, position_embeddings: int = 0,
+                                final_norm_weights: int = 1) -> int:
+    """Parameters of a pre-norm decoder: Llama-style by default, GPT-2-style with options.
 
     Per layer: attention ``d*d`` (Q) + ``2*d*kv*hd`` (K, V) + ``d*d`` (O), with
     ``hd = d / heads``; the feed-forward has 3 matrices ``d*f`` when gated
-    (SwiGLU) or 2 otherwise; ``norm_weights_per_layer`` RMSNorm vectors of
-    width ``d``. Plus the token embedding ``V*d``, an output projection
-    ``V*d`` unless tied, and a final norm ``d``.
+    (SwiGLU) or 2 otherwise; ``norm_weights_per_layer`` norm vectors of width
+    ``d`` (2 RMSNorm weights; 4 for two LayerNorms with weight and bias). With
+    ``biases``, every projection has one: Q, K, V ``d + 2*kv*hd``, O ``d``, the
+    feed-forward ``f + d`` (``2f + d`` gated). Plus the token embedding ``V*d``,
+    an output projection ``V*d`` unless tied, ``position_embeddings`` learned
+    positions ``P*d``, and ``final_norm_weights`` final norm vectors ``d``.
+
+    GPT-2 XL (48 layers, d 1600, 25 heads, f 6400, V 50257, P 1024, tied, biases,
+    LayerNorm: 4 and 2 vectors) gives 1,557,611,200.
     """
     head_dim = hidden_dim // heads
     attention = 2 * hidden_dim * hidden_dim + 2 * hidden_dim * kv_heads * head_dim
     ffn = (3 if gated_ffn else 2) * hidden_dim * ffn_dim
     per_layer = attention + ffn + norm_weights_per_layer * hidden_dim
+    if biases:
+        per_layer += (hidden_dim + 2 * kv_heads * head_dim) + hidden_dim \
+            + (2 if gated_ffn else 1) * ffn_dim + hidden_dim
     embeddings = vocab_size * hidden_dim * (1 if tied_embeddings else 2)
-    return layers * per_layer + embeddings + hidden_dim
+    return layers * per_layer + embeddings + position_embeddings * hidden_dim \
+        + final_norm_weights * hidden_dim

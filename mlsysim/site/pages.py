@@ -16,7 +16,7 @@ from typing import Any
 
 import pint
 
-from ..formatting import group_digits, stated, unit_text
+from ..formatting import bounded, group_digits, stated, unit_text
 from ..errors import SOURCE_ID
 from ..escaping import UnsafeText, safe_url
 from ..lineage.policy import FreshnessPolicy
@@ -146,11 +146,13 @@ class Number:
     quantity: Any = None
     python: list[dict[str, str]] = field(default_factory=list)
     qualifier: str = ""  # what kind of number it is, from its object (qualifier_of)
+    bound: str = ""  # "upper" or "lower" when the source states only a bound
 
     @property
     def shown(self) -> str:
-        """The value as printed on a page: large integers with grouped digits."""
-        return group_digits(self.value)
+        """The value as printed on a page: large integers with grouped digits, and a bound
+        written as one (≤ 10, ≥ 0.9)."""
+        return bounded(group_digits(self.value), self.bound)
 
     @property
     def link(self) -> str:
@@ -218,7 +220,8 @@ class SiteModel:
                                     self._source(provenance), page, anchor,
                                     list(provenance.inputs), value,
                                     python_parts(record, field_path),
-                                    qualifier_of(record, field_path))
+                                    qualifier_of(record, field_path),
+                                    "" if field_path else getattr(record, "bound", None) or "")
                     number.source.citing.append(number)
                     numbers.append(number)
                     self.numbers.append(number)

@@ -357,6 +357,7 @@ def export_json(model: SiteModel) -> str:
             "path": record.path, "name": record.name, "description": record.description,
             "fields": record.model_dump(mode="json"),
             "numbers": [{"path": n.path, "value": n.value, "unit": n.unit, "qualifier": n.qualifier,
+                         **({"bound": n.bound} if n.bound else {}),
                          "status": n.status.value, "source": n.source.key}
                         for n in entry["numbers"]],
         })

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 from pydantic import Field, field_validator
 
@@ -15,6 +15,10 @@ class ScalarEntry(ZooEntry):
 
     value: float = Field(description="The number itself.")
     unit: str | None = Field(default=None, description="Its unit, if it has one (pint syntax).")
+    bound: Literal["upper", "lower"] | None = Field(
+        default=None, description="Set when the source states the value only as a bound: 'upper' "
+        "for 'less than 10 minutes' or 'within 15 minutes', 'lower' for 'over 100 times' or "
+        "'higher than 90%'. The site writes it as <= or >=, and solvers that use it say so.")
 
     @field_validator("value", mode="before")
     @classmethod
@@ -44,5 +48,7 @@ class ScalarEntry(ZooEntry):
         provenance = self.provenance_for("value")
         if self.unit:
             return sourced_qty(self.quantity(), provenance, name=self.name,
-                               description=self.description or "", path=self.path)
-        return Sourced(self.value, provenance, self.name, self.description or "", self.path)
+                               description=self.description or "", path=self.path,
+                               bound=self.bound)
+        return Sourced(self.value, provenance, self.name, self.description or "", self.path,
+                       self.bound)
