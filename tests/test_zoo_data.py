@@ -172,3 +172,20 @@ def test_gpt2_parameter_count_matches_its_block(path):
     assert model.flops_per_token.magnitude == 2 * count
     assert count == {"Models.Language.GPT2": 1_557_611_200,
                      "Models.Language.GPT2_Small": 124_439_808}[path]
+
+
+#: Memory technologies as JEDEC spells them (HBM3E, not HBM3e), so a reader can compare and
+#: filter by them; a parenthesis after the name may say more ("SRAM (on-wafer, ...)").
+MEMORY_TYPES = {"SRAM", "HBM", "HBM2", "HBM2E", "HBM3", "HBM3E", "HBM4", "GDDR5", "GDDR6",
+                "GDDR6X", "GDDR7", "LPDDR4", "LPDDR4X", "LPDDR5", "LPDDR5X", "DDR4", "DDR5",
+                "Unified"}
+
+
+def test_memory_types_use_one_spelling():
+    from mlsysim.hardware import HardwareNode
+
+    types = {entry.path: entry.memory.type for entry in Zoo().namespace("Hardware")
+             if isinstance(entry, HardwareNode) and entry.memory and entry.memory.type}
+    assert len(types) > 50
+    odd = {path: kind for path, kind in types.items() if kind.split(" ")[0] not in MEMORY_TYPES}
+    assert odd == {}
