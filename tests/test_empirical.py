@@ -7,10 +7,10 @@ import pytest
 from mlsysim.validation import load_measurements, validate
 from mlsysim.zoo.registry import Zoo
 
-#: The in-sample figure (12.0 % over 31 measurements at the time of writing) plus a little
-#: room. The headline is the held-out figure (41.1 %), pinned by
-#: tests/test_validation_holdout.py against Literature.Calibration.HeldOutMedianError.
-MEDIAN_ERROR_LIMIT = 0.14
+#: A regression guard on the headline, the held-out (leave-one-source-out) median error:
+#: 29.1 % over 32 measurements at the time of writing, plus a little room. The in-sample
+#: figure is reported beside it but guards nothing (it scores points the fit has seen).
+HELD_OUT_ERROR_LIMIT = 0.33
 MIN_COMPARED = 20
 
 
@@ -19,9 +19,10 @@ def report():
     return validate()
 
 
-def test_median_absolute_error_within_limit(report):
+def test_held_out_median_error_within_limit(report):
     assert len(report.rows) >= MIN_COMPARED, report.table()
-    assert report.median_abs_error <= MEDIAN_ERROR_LIMIT, report.table()
+    assert report.held_out_median_abs_error <= HELD_OUT_ERROR_LIMIT, report.table()
+    assert report.held_out_median_abs_error >= report.median_abs_error  # held-out is the harder test
 
 
 def test_every_class_has_points_and_a_bounded_error(report):
