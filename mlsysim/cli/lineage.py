@@ -14,22 +14,22 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
                as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
                scan: list[str] = typer.Option(
                    [], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder whose Zoo paths gate 6 "
-                   "checks (repeatable; adds to [tool.mlsysim.site] scan)."),
+                   "checks (repeatable; adds to \\[tool.mlsysim.site] scan)."),
                appendix: Optional[str] = typer.Option(
                    None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
-                   "(default: [tool.mlsysim.site] appendix, if set)."),
+                   "(default: \\[tool.mlsysim.site] appendix, if set)."),
                tables: Optional[str] = typer.Option(
                    None, "--tables", help="Table declaration of those tables (default: "
-                   "[tool.mlsysim.site] appendix_tables, else the shipped one)."),
+                   "\\[tool.mlsysim.site] appendix_tables, else the shipped one)."),
                data_dir: Optional[str] = typer.Option(
                    None, "--data-dir", help="A Zoo data folder of your own (default: "
-                   "[tool.mlsysim.site] data_dir, else the Zoo shipped with mlsysim)."),
+                   "\\[tool.mlsysim.site] data_dir, else the Zoo shipped with mlsysim)."),
                config: bool = typer.Option(True, "--config/--no-config",
-                                           help="Read [tool.mlsysim.site] from the nearest "
+                                           help="Read \\[tool.mlsysim.site] from the nearest "
                                            "pyproject.toml (default).")) -> None:
     """Run the lineage gates, render the Zoo and build the site with MkDocs Material.
 
-    A project's [tool.mlsysim.site] may add its own MkDocs configuration (mkdocs),
+    A project's \\[tool.mlsysim.site] may add its own MkDocs configuration (mkdocs),
     hand-written pages (pages), template overrides (templates) and Zoo (data_dir).
     """
     from pathlib import Path
@@ -85,15 +85,15 @@ def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any g
           scope: str = typer.Option("all", "--scope", help="'all' or comma-separated namespaces."),
           scan: list[str] = typer.Option([], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder "
                                          "whose Zoo paths gate 6 checks (repeatable; adds to "
-                                         "[tool.mlsysim.site] scan)."),
+                                         "\\[tool.mlsysim.site] scan)."),
           appendix: Optional[str] = typer.Option(
               None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
-              "(default: [tool.mlsysim.site] appendix, if set)."),
+              "(default: \\[tool.mlsysim.site] appendix, if set)."),
           tables: Optional[str] = typer.Option(
               None, "--tables", help="Table declaration of those tables (default: "
-              "[tool.mlsysim.site] appendix_tables, else the shipped one)."),
+              "\\[tool.mlsysim.site] appendix_tables, else the shipped one)."),
           config: bool = typer.Option(True, "--config/--no-config",
-                                      help="Read [tool.mlsysim.site] from the nearest "
+                                      help="Read \\[tool.mlsysim.site] from the nearest "
                                       "pyproject.toml (default)."),
           lock_derived: bool = typer.Option(False, "--lock-derived",
                                             help="After you checked the derived numbers against "
@@ -119,6 +119,9 @@ def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any g
     except MlsysimError as exc:
         fail(str(exc), Output.text)
     committed, declaration = _appendix_inputs(appendix, tables, settings)
+    if settings.file and settings.model_dump(include={"scan", "appendix", "appendix_tables"},
+                                             exclude_defaults=True):
+        typer.echo(f"Using [tool.mlsysim.site] from {settings.file}", err=True)
     argv = ["--scope", scope] + (["--strict"] if strict else []) + (["--as-of", as_of] if as_of else [])
     argv += [arg for path in [*map(str, settings.scan), *scan] for arg in ("--scan", path)]
     argv += ["--appendix", str(committed)] if committed is not None else []
