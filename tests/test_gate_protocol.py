@@ -180,3 +180,12 @@ def test_the_guide_lists_every_gate_in_the_order_of_the_list():
     rows = re.findall(r"^\| (?:(\d+) )?([a-z-]+) \| (.*) \|$", GUIDE.read_text(), re.MULTILINE)
     assert [(int(number) if number else None, name, text) for number, name, text in rows] == \
         [(gate.number, gate.name, f"{gate.title}.") for gate in GATES]
+
+
+def test_a_gate_without_a_name_is_refused_where_it_is_written():
+    with pytest.raises(TypeError, match="lineage gate Nameless needs a name"):
+        class Nameless(Gate):
+            title = "never"
+
+            def check(self, context):
+                return []

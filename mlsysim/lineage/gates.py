@@ -15,6 +15,7 @@ gate is one class here and one entry in :data:`GATES`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar, Iterable, Iterator, Sequence
 
 from ..errors import ZooError
@@ -24,19 +25,27 @@ from .context import GateContext, record_label
 from .finding import WARNING, Finding
 
 
-class Gate:
+class Gate(ABC):
     """One lineage gate. Subclasses set ``name`` and ``title`` and implement ``check``."""
 
     name: ClassVar[str]
     title: ClassVar[str]
     number: ClassVar[int | None] = None
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for attribute in ("name", "title"):
+            if not isinstance(getattr(cls, attribute, None), str) or not getattr(cls, attribute):
+                raise TypeError(f"lineage gate {cls.__name__} needs a {attribute} (a non-empty "
+                                "string); the name is the id printed in its findings")
+
     def runs(self, context: GateContext) -> bool:
         """Whether there is anything for this gate to check in ``context``."""
         return True
 
+    @abstractmethod
     def check(self, context: GateContext) -> Iterable[Finding]:
-        raise NotImplementedError(f"{type(self).__name__} does not define check()")
+        """The findings of this gate over ``context`` (already loaded)."""
 
     @property
     def label(self) -> str:
