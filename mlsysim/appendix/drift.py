@@ -21,7 +21,7 @@ from .render import FORMATS, GENERATED_MARK, TableView, render_views, view_diges
 from .tables import DECLARATION_FILE, AppendixError, load_tables
 
 if TYPE_CHECKING:
-    from ..lineage.audit import Finding
+    from ..lineage.finding import Finding
     from ..zoo.registry import Zoo
 
 GATE = "appendix-drift"
@@ -63,7 +63,7 @@ def appendix_drift(directory: Path, zoo: "Zoo", *, as_of: dt.date,
 
     Raises AppendixError when the declaration itself is broken.
     """
-    from ..lineage.audit import Finding
+    from ..lineage.finding import Finding
 
     directory = Path(directory)
     fix = (f"run `mlsysim appendix build --out {directory}` and commit the result "
@@ -105,7 +105,7 @@ def appendix_drift(directory: Path, zoo: "Zoo", *, as_of: dt.date,
 def _row_findings(path: Path, view: TableView, committed: str, expected: str,
                   fix: str) -> list["Finding"]:
     """One finding per differing cell, named by the number's registry path."""
-    from ..lineage.audit import Finding
+    from ..lineage.finding import Finding
 
     fmt = path.suffix.lstrip(".")
     mine = _rows(committed, fmt)

@@ -14,22 +14,22 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
                as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
                scan: list[str] = typer.Option(
                    [], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder whose Zoo paths gate 6 "
-                   "checks (repeatable; adds to [tool.mlsysim.site] scan)."),
+                   "checks (repeatable; adds to \\[tool.mlsysim.site] scan)."),
                appendix: Optional[str] = typer.Option(
                    None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
-                   "(default: [tool.mlsysim.site] appendix, if set)."),
+                   "(default: \\[tool.mlsysim.site] appendix, if set)."),
                tables: Optional[str] = typer.Option(
                    None, "--tables", help="Table declaration of those tables (default: "
-                   "[tool.mlsysim.site] appendix_tables, else the shipped one)."),
+                   "\\[tool.mlsysim.site] appendix_tables, else the shipped one)."),
                data_dir: Optional[str] = typer.Option(
                    None, "--data-dir", help="A Zoo data folder of your own (default: "
-                   "[tool.mlsysim.site] data_dir, else the Zoo shipped with mlsysim)."),
+                   "\\[tool.mlsysim.site] data_dir, else the Zoo shipped with mlsysim)."),
                config: bool = typer.Option(True, "--config/--no-config",
-                                           help="Read [tool.mlsysim.site] from the nearest "
+                                           help="Read \\[tool.mlsysim.site] from the nearest "
                                            "pyproject.toml (default).")) -> None:
-    """Run lineage gates 1-7, render the Zoo and build the site with MkDocs Material.
+    """Run the lineage gates, render the Zoo and build the site with MkDocs Material.
 
-    A project's [tool.mlsysim.site] may add its own MkDocs configuration (mkdocs),
+    A project's \\[tool.mlsysim.site] may add its own MkDocs configuration (mkdocs),
     hand-written pages (pages), template overrides (templates) and Zoo (data_dir).
     """
     from pathlib import Path
@@ -49,8 +49,8 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
     documents = [*settings.scan, *map(Path, scan)]
-    committed = Path(appendix) if appendix else settings.appendix
-    declaration = Path(tables) if tables else (settings.appendix_tables or DECLARATION_FILE)
+    committed, declaration = _appendix_inputs(appendix, tables, settings)
+    declaration = declaration or DECLARATION_FILE
     zoo_folder = Path(data_dir) if data_dir else settings.data_dir
     if settings.file and settings.model_dump(exclude={"file"}, exclude_defaults=True):
         typer.echo(f"Using [tool.mlsysim.site] from {settings.file}", err=True)
@@ -84,11 +84,24 @@ def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any g
           as_of: Optional[str] = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default today)."),
           scope: str = typer.Option("all", "--scope", help="'all' or comma-separated namespaces."),
           scan: list[str] = typer.Option([], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder "
-                                         "whose Zoo paths gate 6 checks (repeatable)."),
+                                         "whose Zoo paths gate 6 checks (repeatable; adds to "
+                                         "\\[tool.mlsysim.site] scan)."),
+          appendix: Optional[str] = typer.Option(
+              None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
+              "(default: \\[tool.mlsysim.site] appendix, if set)."),
+          tables: Optional[str] = typer.Option(
+              None, "--tables", help="Table declaration of those tables (default: "
+              "\\[tool.mlsysim.site] appendix_tables, else the shipped one)."),
+          config: bool = typer.Option(True, "--config/--no-config",
+                                      help="Read \\[tool.mlsysim.site] from the nearest "
+                                      "pyproject.toml (default)."),
           lock_derived: bool = typer.Option(False, "--lock-derived",
                                             help="After you checked the derived numbers against "
                                             "their inputs: record them for gate 5, then audit.")) -> None:
-    """Run the provenance audit (lineage gates 1-6; gate 6 only with --scan)."""
+    """Run the provenance audit: every lineage gate with something to check, in order
+    (gate 6 with --scan or a configured scan, gate 7 with --appendix or a configured appendix)."""
+    from ..errors import MlsysimError
+    from ..site.config import SiteConfig, find_config, load_config
     from ..tools.audit_provenance import main
     from ..zoo.registry import NAMESPACES
 
@@ -101,7 +114,36 @@ def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any g
             named = ", ".join(map(shown, unknown)) or shown(scope)
             fail(f"--scope: unknown namespace(s) {named}; use 'all' or some of "
                   f"{', '.join(NAMESPACES)}, comma-separated", Output.text)
+    try:
+        settings = load_config(find_config()) if config else SiteConfig()
+    except MlsysimError as exc:
+        fail(str(exc), Output.text)
+    committed, declaration = _appendix_inputs(appendix, tables, settings)
+    if settings.file and settings.model_dump(include={"scan", "appendix", "appendix_tables"},
+                                             exclude_defaults=True):
+        typer.echo(f"Using [tool.mlsysim.site] from {settings.file}", err=True)
     argv = ["--scope", scope] + (["--strict"] if strict else []) + (["--as-of", as_of] if as_of else [])
-    argv += [arg for path in scan for arg in ("--scan", path)]
+    argv += [arg for path in [*map(str, settings.scan), *scan] for arg in ("--scan", path)]
+    argv += ["--appendix", str(committed)] if committed is not None else []
+    argv += ["--tables", str(declaration)] if declaration is not None else []
     argv += ["--lock-derived"] if lock_derived else []
     raise typer.Exit(main(argv))
+
+
+def _appendix_inputs(appendix: Optional[str], tables: Optional[str], settings) -> tuple:
+    """(committed tables folder or None, table declaration or None) from the options, else the
+    project's [tool.mlsysim.site]; one error line naming the input and the fix when either is
+    missing."""
+    from pathlib import Path
+
+    from ..tools.audit_provenance import appendix_problem
+
+    where = f"{settings.file}: [tool.mlsysim.site] %s ="
+    committed = Path(appendix) if appendix else settings.appendix
+    declaration = Path(tables) if tables else settings.appendix_tables
+    problem = appendix_problem(committed, declaration,
+                               appendix_option="--appendix" if appendix else where % "appendix",
+                               tables_option="--tables" if tables else where % "appendix_tables")
+    if problem:
+        fail(problem, Output.text)
+    return committed, declaration

@@ -30,7 +30,7 @@ from ..errors import ZooError
 from ..provenance import Provenance, ProvenanceKind
 
 if TYPE_CHECKING:
-    from .audit import Finding
+    from .finding import Finding
 
 LOCK_FILE = "derived.lock"
 GATE = "derived-drift"
@@ -121,7 +121,7 @@ def check_drift(state: dict[str, dict[str, Any]], lock: dict[str, dict[str, Any]
     ``complete`` says ``state`` covers the whole Zoo, so lock entries it lacks are
     stale, unless their entry failed to load (``failed_entries``; reported elsewhere).
     """
-    from .audit import Finding
+    from .finding import Finding
 
     def drift(path: str, problem: str, fix: str, severity: str = "error") -> Finding:
         return Finding(path, GATE, problem, fix, severity)

@@ -28,7 +28,9 @@ from typing import Callable, Sequence
 from ..appendix.tables import DECLARATION_FILE
 from ..errors import MlsysimError
 from ..escaping import UnsafeText
-from ..lineage.audit import Finding, audit_zoo, reference_findings
+from ..lineage.audit import audit_zoo
+from ..lineage.finding import Finding
+from ..lineage.gates import in_order, reference_findings
 from ..lineage.references import check_texts
 from ..zoo.registry import Zoo
 from .pages import SiteModel
@@ -75,11 +77,14 @@ class BuildSummary:
     out: Path
     #: Lineage findings a --no-strict build went on despite (empty under --strict).
     findings: list[Finding] = field(default_factory=list)
+    #: Labels of the lineage gates that ran, in order ("1 missing-provenance", ...).
+    gates: tuple[str, ...] = ()
 
     def line(self) -> str:
         counts = ", ".join(f"{name} {count}" for name, count in self.statuses.items() if count)
+        checked = f"; checked by {len(self.gates)} lineage gates ({', '.join(self.gates)})"
         return (f"Built {self.pages} pages with {self.numbers} numbers ({counts}) "
-                f"into {self.out} in {self.seconds:.1f} s")
+                f"into {self.out} in {self.seconds:.1f} s{checked if self.gates else ''}")
 
 
 def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = None,
@@ -89,9 +94,9 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
                pages: Path | None = None, templates: Path | None = None) -> BuildSummary:
     """Build the Zoo site into ``out``. Raises SiteBuildError (``out`` untouched) on failure.
 
-    Lineage gates 1-6 always run (gate 6 over ``documents`` and the site's own
-    pages); gate 7 runs when ``appendix`` names a folder of committed tables
-    (rendered from the declaration ``appendix_tables``).
+    Every lineage gate of ``mlsysim.lineage.gates.GATES`` runs, in order (gate 6
+    over ``documents`` and the site's own pages; gate 7 when ``appendix`` names a
+    folder of committed tables, rendered from the declaration ``appendix_tables``).
     Under ``strict`` any finding stops the build; otherwise findings are returned.
 
     A project's own site: ``mkdocs_config`` replaces the Zoo's default MkDocs
@@ -109,16 +114,11 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     zoo = zoo or Zoo()
     as_of = as_of or dt.date.today()
 
-    progress("Running lineage gates 1-6")
-    report = audit_zoo(zoo, as_of=as_of, documents=documents)
-    findings = list(report.errors)
     guides = hand_written_pages(pages)
-    if report.references is not None:
-        findings += reference_findings(check_texts(
-            ((f"docs/{name}", text) for name, text in guides.items()), report.references))
-    if appendix is not None:
-        progress("Checking the committed appendix tables (gate 7)")
-        findings += _appendix_findings(appendix, zoo, as_of, appendix_tables)
+    report = audit_zoo(zoo, as_of=as_of, documents=documents, progress=progress,
+                       texts=[(f"docs/{name}", text) for name, text in guides.items()],
+                       appendix=appendix, appendix_tables=appendix_tables)
+    findings = list(report.errors)
     _stop_if(findings, strict, "the site was not built")
 
     progress("Rendering Markdown")
@@ -172,7 +172,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     pages = sum(1 for name in files if name.endswith(".md"))
     statuses = {status.value: count for status, count in model.status_counts()}
     return BuildSummary(pages, len(model.numbers), statuses, time.perf_counter() - started, out,
-                        sorted(set(findings)))
+                        sorted(set(findings)), tuple(gate.label for gate in report.gates))
 
 
 def check_out_folder(out: Path | str) -> Path:
@@ -284,20 +284,9 @@ def hand_written_pages(folder: Path | None = None) -> dict[str, str]:
 
 def _stop_if(findings: list[Finding], strict: bool, outcome: str) -> None:
     if findings and strict:
-        gates = sorted({finding.gate for finding in findings})
+        gates = in_order(finding.gate for finding in findings)
         raise SiteBuildError(f"{len(findings)} lineage error(s) (gates: {', '.join(gates)}); {outcome}",
                              sorted(set(findings)))
-
-
-def _appendix_findings(directory: Path, zoo: Zoo, as_of: dt.date, tables: Path) -> list[Finding]:
-    from ..appendix.drift import GATE, appendix_drift
-
-    try:
-        findings, _diffs = appendix_drift(directory, zoo, as_of=as_of, tables_file=tables)
-    except MlsysimError as exc:
-        return [Finding(str(tables), GATE, f"the appendix tables cannot be rendered: {exc}",
-                        "fix the table declaration (or the Zoo entries it names)")]
-    return findings
 
 
 def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.date) -> None:

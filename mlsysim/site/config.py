@@ -1,4 +1,5 @@
-"""What a project configures for the site build: ``[tool.mlsysim.site]`` in its pyproject.toml.
+"""What a project configures for the site build and the audit: ``[tool.mlsysim.site]`` in its
+pyproject.toml (``mlsysim audit`` reads ``scan``, ``appendix`` and ``appendix_tables``).
 
 A book repository names once, in its own ``pyproject.toml``, the documents gate 6
 scans, the committed appendix folder gate 7 checks, and what makes the site its own::

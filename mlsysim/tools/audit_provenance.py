@@ -1,9 +1,11 @@
 """Audit the Zoo's provenance: ``python -m mlsysim.tools.audit_provenance --scope all --strict``.
 
-``--scan PATH`` adds gate 6 over documents; ``--lock-derived`` records the derived
-numbers' inputs for gate 5 (after a person checked them). Prints one sorted line
-per finding (``path: [gate] problem — fix``), then a summary. Exit codes: 0 clean
-(or findings without --strict), 1 errors under --strict, 2 bad arguments.
+Runs every gate of ``mlsysim.lineage.gates.GATES`` that has something to check:
+``--scan PATH`` adds gate 6 over documents, ``--appendix DIR`` gate 7 over committed
+appendix tables; ``--lock-derived`` records the derived numbers' inputs for gate 5
+(after a person checked them). Prints one sorted line per finding
+(``path: [gate] problem — fix``), then a summary naming the gates that ran. Exit
+codes: 0 clean (or findings without --strict), 1 errors under --strict, 2 bad arguments.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..lineage.gates import in_order
+
+if TYPE_CHECKING:
+    from ..lineage.audit import AuditReport
 
 
 def _date(text: str) -> dt.date:
@@ -26,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="python -m mlsysim.tools.audit_provenance",
-        description="Check that every Zoo number has valid, fresh provenance (lineage gates 1-6).")
+        description="Check that every Zoo number has valid, fresh provenance: every lineage "
+                    "gate that has something to check, in order.")
     parser.add_argument("--scope", default="all",
                         help=f"'all' or comma-separated namespaces: {', '.join(NAMESPACES)}")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any gate fails")
@@ -37,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scan", type=Path, action="append", default=[], metavar="PATH",
                         help="a .qmd/.md/.tex/.ipynb file or folder whose Zoo paths gate 6 checks "
                              "(repeatable)")
+    parser.add_argument("--appendix", type=Path, default=None, metavar="DIR",
+                        help="a folder of committed appendix tables (`mlsysim appendix build` "
+                             "output) that gate 7 compares with the registry")
+    parser.add_argument("--tables", type=Path, default=None, metavar="FILE",
+                        help="the table declaration those tables were built from "
+                             "(default: the shipped one)")
     parser.add_argument("--lock-derived", action="store_true",
                         help="record every derived number with its inputs as confirmed (gate 5), "
                              "after checking them; then audit")
@@ -59,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir is not None and not (args.data_dir / "namespaces.yaml").is_file():
         parser.error(f"--data-dir: {args.data_dir} holds no namespaces.yaml; "
                      "point it at a Zoo data folder")
+    problem = appendix_problem(args.appendix, args.tables)
+    if problem:
+        parser.error(problem)
     zoo = Zoo(args.data_dir)
     if args.lock_derived:
         from ..errors import ZooError
@@ -70,18 +88,40 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         print(f"Recorded {count} derived numbers and their inputs in {file}")
-    report = audit_zoo(zoo, as_of=args.as_of, scope=scope, documents=args.scan)
+    report = audit_zoo(zoo, as_of=args.as_of, scope=scope, documents=args.scan,
+                       appendix=args.appendix, appendix_tables=args.tables)
     for finding in report.findings:
         print(finding.line())
+    print(summary(report, scanned=bool(args.scan), appendix=args.appendix))
+    return 1 if report.errors and args.strict else 0
+
+
+def summary(report: "AuditReport", *, scanned: bool = False, appendix: Path | None = None) -> str:
+    """The audit's last line: OK or FAILED, what was checked, and the gates that ran."""
     errors, warnings = len(report.errors), len(report.warnings)
     where = f"{report.numbers} numbers in {report.entries} entries, as of {report.as_of.isoformat()}"
+    also = [part for part, given in (("the documents scanned", scanned),
+                                     (f"the appendix tables in {appendix}", appendix is not None))
+            if given]
+    checked = where + "".join(f" and {part}" for part in also)
     if errors:
-        print(f"FAILED: {errors} error(s), {warnings} warning(s) in {where}")
-    else:
-        scanned = " and the documents scanned" if args.scan else ""
-        print(f"OK: {where}{scanned} pass lineage gates 1-6, consistency and plausibility; "
-              f"{warnings} warning(s)")
-    return 1 if errors and args.strict else 0
+        failed = in_order(finding.gate for finding in report.errors)
+        return (f"FAILED: {errors} error(s) (gates: {', '.join(failed)}), {warnings} warning(s) "
+                f"in {checked}")
+    return f"OK: {checked} pass {report.passed()}; {warnings} warning(s)"
+
+
+def appendix_problem(appendix: Path | None, tables: Path | None, *,
+                     appendix_option: str = "--appendix", tables_option: str = "--tables") -> str | None:
+    """Why gate 7 cannot run on ``appendix`` and ``tables`` (one line with the fix), or None."""
+    if appendix is not None and not appendix.is_dir():
+        what = "is a file, not a folder" if appendix.exists() else "does not exist"
+        return (f"{appendix_option} {appendix} {what}; give the folder of committed appendix "
+                f"tables (write it with `mlsysim appendix build --out {appendix}`)")
+    if tables is not None and not tables.is_file():
+        return (f"{tables_option} {tables} does not exist; give the table declaration the "
+                "appendix was built from, or leave it out to use the shipped one")
+    return None
 
 
 if __name__ == "__main__":
