@@ -59,7 +59,7 @@ def test_gate_ids_are_stable():
     assert gate_names() == (
         "missing-provenance", "invalid-record", "dangling-reference", "expired-verification",
         "derived-drift", "document-reference", "appendix-drift", "invalid-entry", "consistency",
-        "plausibility", "copy-source", "unverified")
+        "plausibility", "copy-source", "duplicate-fact", "unverified")
     assert [gate.number for gate in GATES[:7]] == [1, 2, 3, 4, 5, 6, 7]
     assert all(gate.title for gate in GATES)
 

@@ -17,10 +17,9 @@ import itertools
 import math
 import re
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-if TYPE_CHECKING:
-    from .audit import Finding
+from .finding import WARNING, Finding
 
 #: Share of name words two scalars must share (Jaccard index) to be taken for one fact.
 NAME_OVERLAP = 0.75
@@ -47,8 +46,6 @@ def duplicate_facts(scalars: Iterable[tuple[str, Any, Any]]) -> Iterator[Finding
 
     ``scalars`` yields (path, value, provenance) with ``value`` a number or a pint Quantity.
     """
-    from .audit import Finding
-
     by_dimension: dict[str, list[tuple[str, float, frozenset[str], str]]] = defaultdict(list)
     for path, value, provenance in scalars:
         if hasattr(value, "to_base_units"):
@@ -69,6 +66,6 @@ def duplicate_facts(scalars: Iterable[tuple[str, Any, Any]]) -> Iterator[Finding
             yield Finding(b[0], "duplicate-fact",
                           f"holds the same value as {a[0]} under a name of the same words, "
                           f"cited from a different source ({b[3]} vs {a[3]})",
-                          f"keep the fact in one home: remove one of them (point what uses it "
-                          f"at the other), or rename it if it is a different fact",
-                          severity="warning")
+                          "keep the fact in one home: remove one of them (point what uses it "
+                          "at the other), or rename it if it is a different fact",
+                          WARNING)

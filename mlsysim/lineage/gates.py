@@ -263,11 +263,25 @@ class Unverified(Gate):
                           WARNING)
 
 
+class DuplicateFact(Gate):
+    name = "duplicate-fact"
+    title = ("a cited fact is entered twice, in two groups from two sources (lineage/duplicates.py; "
+             "a warning only)")
+
+    def check(self, context: GateContext) -> Iterator[Finding]:
+        from ..zoo.scalar import ScalarEntry
+        from .duplicates import duplicate_facts
+
+        return duplicate_facts((number.path, number.record.quantity(), number.provenance)
+                               for number in context.numbers
+                               if isinstance(number.record, ScalarEntry))
+
+
 #: Every lineage gate, in the order the audit runs them and every list of them is shown.
 GATES: tuple[Gate, ...] = (
     MissingProvenance(), InvalidRecord(), DanglingReference(), ExpiredVerification(),
     DerivedDrift(), DocumentReference(), AppendixDrift(),
-    InvalidEntry(), Consistency(), Plausibility(), CopySource(), Unverified(),
+    InvalidEntry(), Consistency(), Plausibility(), CopySource(), DuplicateFact(), Unverified(),
 )
 
 
