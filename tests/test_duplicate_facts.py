@@ -62,3 +62,19 @@ def test_the_shipped_zoo_has_no_fact_in_two_homes():
                if isinstance(rec, ScalarEntry)]
     assert len(scalars) > 100
     assert [f.line() for f in duplicate_facts(scalars)] == []
+
+
+def test_the_audit_reports_a_fact_entered_twice(zoo_data):
+    from conftest import AS_OF
+    from mlsysim.lineage.audit import audit_zoo
+
+    lifecycle = zoo_data / "Ops" / "Lifecycle.yaml"
+    lifecycle.write_text(lifecycle.read_text() + (
+        "Llama3SnapshotDuration:\n  name: Llama 3 405B reliability window\n"
+        "  description: Window over which Meta counted interruptions.\n  value: 54\n  unit: day\n"
+        "  provenance: dcd-llama3-training-interruptions-2024\n"))
+    report = audit_zoo(Zoo(zoo_data), as_of=AS_OF)
+    found = [f for f in report.warnings if f.gate == "duplicate-fact"]
+    assert [f.path for f in found] == ["Systems.Reliability.Llama3_SnapshotDuration"]
+    assert "Ops.Lifecycle.Llama3SnapshotDuration" in found[0].problem
+    assert not [f for f in report.errors if f.gate == "duplicate-fact"]
