@@ -86,7 +86,7 @@ def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
     from ..zoo.registry import default_zoo
 
     def run():
-        from ..engine.engine import MAX_NAME_LENGTH
+        from ..engine.checks import MAX_NAME_LENGTH
         from ..scenarios.plan import evaluate_plan, load_plan
 
         try:

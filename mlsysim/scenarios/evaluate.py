@@ -14,9 +14,9 @@ import functools
 from typing import Any
 
 from ..engine import calibration
-from ..engine.checks import (check_context, check_tensor_parallel, largest_node,
+from ..engine.checks import (check_context, check_tensor_parallel, largest_node, resolve_entry,
                              show)
-from ..engine.engine import Engine, default_seq_len, resolve_entry
+from ..engine.engine import Engine, default_seq_len
 from ..engine.figures import workload_figures
 from ..errors import InputError
 from ..solvers import zoo_defaults

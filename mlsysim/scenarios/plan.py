@@ -169,7 +169,7 @@ def plan_to_scenario(plan: PlanFile) -> Any:
     zoo = default_zoo()
 
     def path(name: str | None, namespace: str, field: str) -> str | None:
-        from ..engine.engine import MAX_NAME_LENGTH
+        from ..engine.checks import MAX_NAME_LENGTH
 
         if name is None:
             return None

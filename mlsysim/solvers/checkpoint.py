@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.checks import check_flag
-from ..engine.engine import resolve_entry
+from ..engine.checks import check_flag, resolve_entry
 from ..engine.figures import workload_figures
 from ..engine.precision import bytes_per_value, optimizer_bytes
 from ..formatting import si

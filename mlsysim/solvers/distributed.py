@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.checks import check_context, check_flag, check_share, check_tensor_parallel, show
-from ..engine.engine import (Engine, check_count, check_fraction, default_seq_len, peak_for,
-                             resolve_entry)
+from ..engine.checks import (check_context, check_count, check_flag, check_fraction, check_share,
+                             check_tensor_parallel, peak_for, resolve_entry, show)
+from ..engine.engine import Engine, default_seq_len
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes

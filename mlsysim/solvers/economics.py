@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.checks import check_count, check_share
-from ..engine.engine import check_fraction, check_quantity
+from ..engine.checks import check_count, check_fraction, check_quantity, check_share
 from ..physics import economics
 from ..systems.fleet import as_fleet
 from . import zoo_defaults

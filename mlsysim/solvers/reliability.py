@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.checks import check_count
-from ..engine.engine import check_quantity
+from ..engine.checks import check_count, check_quantity
 from ..formatting import si
 from ..physics import reliability
 from ..systems.fleet import DeviceGroup, as_fleet

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.checks import check_context, check_tensor_parallel, largest_node
-from ..engine.engine import (check_count, check_fraction, modeled_bandwidth, peak_for,
-                             resolve_entry)
+from ..engine.checks import (check_context, check_count, check_fraction, check_tensor_parallel,
+                             largest_node, peak_for, resolve_entry)
+from ..engine.engine import modeled_bandwidth
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import pass_cost, sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value
@@ -170,12 +170,10 @@ def _efficiencies(efficiency, memory_efficiency):
 
 def _scale_up_latency(node) -> tuple[float, str]:
     """(one-hop latency in s, trace note) of the scale-up fabric of ``node`` (count, path)."""
-    from ..engine.engine import resolve_entry as resolve
-
     fabric = None
     if node is not None:
-        ref = getattr(resolve(node[1], "Systems", "node"), "scale_up_fabric", None)
-        fabric = resolve(ref, "Systems", "fabric") if ref else None
+        ref = getattr(resolve_entry(node[1], "Systems", "node"), "scale_up_fabric", None)
+        fabric = resolve_entry(ref, "Systems", "fabric") if ref else None
     if fabric is not None and fabric.latency is not None:
         return float(fabric.latency.m_as("s")), ""
     name = fabric.name if fabric is not None else "the scale-up link"

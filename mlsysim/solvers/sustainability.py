@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.checks import check_count, show
-from ..engine.engine import check_fraction, check_quantity, resolve_entry
+from ..engine.checks import check_count, check_fraction, check_quantity, resolve_entry, show
 from ..physics import sustainability
 from ..systems.fleet import DeviceGroup, as_fleet, it_power
 from . import zoo_defaults
