@@ -10,7 +10,19 @@ from ..engine.precision import bytes_per_value, optimizer_bytes
 from ..formatting import si
 from ..physics import checkpoint
 from . import zoo_defaults
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
+
+
+class CheckpointResult(SolverResult):
+    """How big one training checkpoint is and how long writing it takes."""
+
+    solver = "CheckpointModel"
+
+    checkpoint_size: Quantity = Field(description="Weights plus optimizer state (GB).")
+    write_time: Quantity = Field(description="checkpoint_size / storage_bandwidth (s).")
+    storage_bandwidth: Quantity = Field(description="Sustained write bandwidth used (GB/s).")
 
 
 class CheckpointModel(ForwardModel):
@@ -19,7 +31,7 @@ class CheckpointModel(ForwardModel):
     name = "CheckpointModel"
 
     def solve(self, model: Any, precision: str = "bf16", storage_bandwidth: Any = None, *,
-              include_optimizer: bool = True) -> SolverResult:
+              include_optimizer: bool = True) -> CheckpointResult:
         """Checkpoint size and write time.
 
         Size = parameters x (bytes of ``precision`` + optimizer bytes): Adam keeps fp32 master
@@ -28,7 +40,7 @@ class CheckpointModel(ForwardModel):
         defaults to the Zoo's figure for Meta's Llama 3 storage fabric; a smaller cluster's
         storage is usually slower, so pass your own.
         """
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         model = resolve_entry(model, "Models", "model")
         w = workload_figures(model)
@@ -46,8 +58,6 @@ class CheckpointModel(ForwardModel):
             "slower" if storage_bandwidth is None else ""))
         seconds = float(checkpoint.write_time(size, bandwidth))
         trace.append(f"Write time {si(size, 'B')} / {si(bandwidth, 'B/s')} = {si(seconds, 's')}")
-        return SolverResult(self.name, {
-            "checkpoint_size": Quantity(size, "B").to("GB"),
-            "write_time": Quantity(seconds, "s"),
-            "storage_bandwidth": Quantity(bandwidth, "B/s").to("GB/s"),
-        }, tuple(trace))
+        return CheckpointResult(
+            checkpoint_size=Q(size, "B").to("GB"), write_time=Q(seconds, "s"),
+            storage_bandwidth=Q(bandwidth, "B/s").to("GB/s"), constraint_trace=tuple(trace))

@@ -14,7 +14,9 @@ from ..engine.precision import activation_bytes, bytes_per_value, optimizer_byte
 from ..formatting import si
 from ..errors import InputError
 from ..physics import communication, memory, pipeline, roofline, transformer
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
 from .serving import TP_ALLREDUCES_PER_LAYER
 
 #: Tensor parallelism all-reduces in forward and backward: twice the forward count.
@@ -32,6 +34,42 @@ ALGORITHMS = ("ring", "tree", "hierarchical")
 FLASH_ATTENTION = True
 
 
+class DistributedResult(SolverResult):
+    """One training step of a transformer over a fleet: time, its parts, throughput, memory."""
+
+    solver = "DistributedModel"
+
+    step_latency_total: Quantity = Field(description="One training step (s): compute + pipeline "
+                                                     "bubble + exposed communication.")
+    compute_latency: Quantity = Field(description="Compute of the step on each accelerator (s), "
+                                                  "stretched by an uneven pipeline split.")
+    communication_latency: Quantity = Field(description="Communication the step waits for (s): "
+                                                        "exposed data-parallel + tensor + "
+                                                        "pipeline + expert.")
+    dp_communication_latency: Quantity = Field(description="Data-parallel gradient all-reduce "
+                                                           "(s), before overlap with backward.")
+    tp_communication_latency: Quantity = Field(description="Tensor-parallel all-reduces (s).")
+    pp_communication_latency: Quantity = Field(description="Pipeline point-to-point transfers "
+                                                           "(s).")
+    ep_communication_latency: Quantity = Field(description="Expert-parallel all-to-alls (s).")
+    pipeline_bubble_latency: Quantity = Field(description="Pipeline bubble (s): (p-1)/(v m) of "
+                                                          "compute.")
+    scaling_efficiency: float = Field(description="compute_latency / step_latency_total: the "
+                                                  "share of the step spent computing.")
+    effective_throughput: Quantity = Field(description="Training tokens per second (token/s).")
+    samples_per_second: Quantity = Field(description="Sequences per second (sample/s).")
+    mfu: float = Field(description="Model FLOPs utilization: 6N FLOPs per token / (step x "
+                                   "accelerators x peak).")
+    memory_per_rank: Quantity = Field(description="What one accelerator holds (B): weights, "
+                                                  "gradients and optimizer state after ZeRO, "
+                                                  "plus activations.")
+    feasible: bool = Field(description="Whether memory_per_rank fits in one accelerator.")
+    parallelism: dict[str, int] = Field(description="The layout: dp, tp, pp, ep, microbatches, "
+                                                    "microbatch_size, interleave.")
+    node_profile: Any = Field(description="Engine.solve of one microbatch on one accelerator "
+                                          "(a PerformanceProfile).")
+
+
 class DistributedModel(ForwardModel):
     """One training step of a transformer over a fleet."""
 
@@ -42,7 +80,7 @@ class DistributedModel(ForwardModel):
               microbatch_count: int = 1, zero_stage: int = 0,
               activation_recomputation: bool = False, seq_len: int | None = None, *,
               interleave: int = 1, allreduce: str = "hierarchical",
-              overlap: float = 0.0) -> SolverResult:
+              overlap: float = 0.0) -> DistributedResult:
         """Step time, communication, pipeline bubble, scaling efficiency and memory per rank.
 
         ``batch_size`` is the global batch in sequences. The fleet's accelerators split into
@@ -54,7 +92,7 @@ class DistributedModel(ForwardModel):
         (``Literature.Calibration.TrainingComputeEfficiency``), cited in the trace.
         """
         from ..systems.fleet import Fleet, as_fleet
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         if not isinstance(fleet, Fleet):
             fleet = as_fleet(fleet)
@@ -218,26 +256,19 @@ class DistributedModel(ForwardModel):
             + (", recomputed" if activation_recomputation else "")
             + f"), has {si(chip.capacity, 'B')}",
         ]
-        values = {
-            "step_latency_total": Quantity(step, "s"),
-            "compute_latency": Quantity(t_compute, "s"),
-            "communication_latency": Quantity(t_comm, "s"),
-            "dp_communication_latency": Quantity(t_dp, "s"),
-            "tp_communication_latency": Quantity(t_tp, "s"),
-            "pp_communication_latency": Quantity(t_pp, "s"),
-            "ep_communication_latency": Quantity(t_ep, "s"),
-            "pipeline_bubble_latency": Quantity(t_bubble, "s"),
-            "scaling_efficiency": efficiency_scaling,
-            "effective_throughput": Quantity(tokens / step, "token/s"),
-            "samples_per_second": Quantity(global_batch / step, "sample/s"),
-            "mfu": float(step_flops / (step * n * peak)),
-            "memory_per_rank": Quantity(per_rank, "B"),
-            "feasible": bool(feasible),
-            "parallelism": {"dp": dp, "tp": tp, "pp": pp, "ep": ep, "microbatches": m,
-                            "microbatch_size": micro, "interleave": v},
-            "node_profile": node_profile,
-        }
-        return SolverResult(self.name, values, tuple(trace))
+        return DistributedResult(
+            step_latency_total=Q(step, "s"), compute_latency=Q(t_compute, "s"),
+            communication_latency=Q(t_comm, "s"), dp_communication_latency=Q(t_dp, "s"),
+            tp_communication_latency=Q(t_tp, "s"), pp_communication_latency=Q(t_pp, "s"),
+            ep_communication_latency=Q(t_ep, "s"), pipeline_bubble_latency=Q(t_bubble, "s"),
+            scaling_efficiency=efficiency_scaling,
+            effective_throughput=Q(tokens / step, "token/s"),
+            samples_per_second=Q(global_batch / step, "sample/s"),
+            mfu=float(step_flops / (step * n * peak)), memory_per_rank=Q(per_rank, "B"),
+            feasible=bool(feasible),
+            parallelism={"dp": dp, "tp": tp, "pp": pp, "ep": ep, "microbatches": m,
+                         "microbatch_size": micro, "interleave": v},
+            node_profile=node_profile, constraint_trace=tuple(trace))
 
 
 def _expert_share(model: Any) -> float:

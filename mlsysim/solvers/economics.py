@@ -8,10 +8,34 @@ from ..engine.checks import check_count, check_fraction, check_quantity, check_s
 from ..physics import economics
 from ..systems.fleet import as_fleet
 from . import zoo_defaults
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
 from .sustainability import DAY, YEAR_DAYS, SustainabilityModel
 
 HOUR = 3600.0
+
+
+class EconomicsResult(SolverResult):
+    """Total cost of owning a fleet for a period, and of renting it instead (USD)."""
+
+    solver = "EconomicsModel"
+
+    capex: Quantity | None = Field(description="Purchase price of the accelerators (USD); None "
+                                                "without a sourced price.")
+    capex_amortized: Quantity | None = Field(description="The period's share of capex, "
+                                                         "straight-line over the amortization "
+                                                         "years (USD).")
+    opex_energy: Quantity = Field(description="Energy at the meter x electricity price (USD).")
+    maintenance: Quantity | None = Field(description="capex x maintenance share per year x years "
+                                                     "(USD); None without a sourced share.")
+    egress: Quantity = Field(description="Internet egress cost (USD); 0 when none is given.")
+    tco: Quantity | None = Field(description="capex_amortized + opex_energy + maintenance + "
+                                             "egress (USD); None without capex.")
+    rental_cost: Quantity | None = Field(description="Renting the same accelerators for the "
+                                                     "period (USD); None without a sourced "
+                                                     "hourly price.")
+    energy: Quantity = Field(description="Energy at the meter, from SustainabilityModel (MWh).")
 
 
 class EconomicsModel(ForwardModel):
@@ -22,7 +46,7 @@ class EconomicsModel(ForwardModel):
     def solve(self, fleet: Any, duration_days: float, kwh_price: Any = None, grid: Any = None,
               mfu: float = 1.0, amortization_years: float = 3.0, *, unit_price: Any = None,
               maintenance_fraction: float | None = None, rental_price: Any = None,
-              egress: Any = None, pue: float | None = None, devices: int = 1) -> SolverResult:
+              egress: Any = None, pue: float | None = None, devices: int = 1) -> EconomicsResult:
         """TCO of owning ``fleet`` for ``duration_days``, and the cloud-rental alternative.
 
         TCO = capex x T / ``amortization_years`` + energy at the meter x ``kwh_price`` +
@@ -32,7 +56,7 @@ class EconomicsModel(ForwardModel):
         the caller does not give come from the Zoo; a missing one is reported, never guessed.
         ``egress`` is data sent to the internet (bytes, or e.g. "10 TB").
         """
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         group = as_fleet(fleet, check_count(devices, "devices"))
         days = check_quantity(duration_days, "day", "duration_days")
@@ -77,17 +101,14 @@ class EconomicsModel(ForwardModel):
                          f"{chip.path}; pass unit_price='30000 USD'")
 
         rental_usd = self._rental(rental_price, chip, units, days, trace)
-        usd = lambda x: None if x is None else Quantity(x, "USD")  # noqa: E731
-        return SolverResult(self.name, {
-            "capex": usd(capex_usd),
-            "capex_amortized": usd(amortized_usd),
-            "opex_energy": usd(energy_usd),
-            "maintenance": usd(maintenance_usd),
-            "egress": usd(egress_usd),
-            "tco": usd(tco_usd),
-            "rental_cost": usd(rental_usd),
-            "energy": energy.total_energy,
-        }, tuple(trace))
+        def usd(amount: float | None) -> Any:
+            return None if amount is None else Q(amount, "USD")
+
+        return EconomicsResult(
+            capex=usd(capex_usd), capex_amortized=usd(amortized_usd),
+            opex_energy=usd(energy_usd), maintenance=usd(maintenance_usd),
+            egress=usd(egress_usd), tco=usd(tco_usd), rental_cost=usd(rental_usd),
+            energy=energy.total_energy, constraint_trace=tuple(trace))
 
     @staticmethod
     def _unit_price(unit_price: Any, chip: Any, trace: list[str]) -> float | None:

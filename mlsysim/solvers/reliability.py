@@ -9,9 +9,31 @@ from ..formatting import si
 from ..physics import reliability
 from ..systems.fleet import DeviceGroup, as_fleet
 from . import zoo_defaults
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
 
 HOUR = 3600.0
+MINUTE = 60.0
+
+
+class ReliabilityResult(SolverResult):
+    """How often a fleet fails and how much of a job survives checkpoint and restart."""
+
+    solver = "ReliabilityModel"
+
+    fleet_mtbf: Quantity = Field(description="Mean time between failures of the whole fleet "
+                                             "(hour).")
+    node_mtbf: Quantity = Field(description="Mean time between failures of one node (hour).")
+    failure_probability: float = Field(description="Probability of at least one failure during "
+                                                   "the job, 1 - exp(-T / M).")
+    expected_failures: float = Field(description="Expected failures during the job, T / M.")
+    optimal_checkpoint_interval: Quantity = Field(description="Young-Daly interval "
+                                                              "sqrt(2 delta M) (minute).")
+    checkpoint_interval: Quantity = Field(description="Interval used: the one given, else the "
+                                                      "Young-Daly optimum (minute).")
+    goodput: float = Field(description="Share of wall-clock time doing useful work, after "
+                                       "checkpoints, lost work and recovery.")
 
 
 class ReliabilityModel(ForwardModel):
@@ -22,7 +44,7 @@ class ReliabilityModel(ForwardModel):
     def solve(self, fleet: Any, job_duration_hours: float, checkpoint_time_s: float = 60.0,
               avg_recovery_time_s: float = 300.0, *, accelerator_mtbf: Any = None,
               node_mtbf: Any = None, checkpoint_interval: Any = None,
-              devices: int = 1) -> SolverResult:
+              devices: int = 1) -> ReliabilityResult:
         """Fleet MTBF, failure probability over the job, optimal checkpoint interval, goodput.
 
         Components fail independently: 1/M_node = n_acc / M_acc (+ 1/``node_mtbf`` when given,
@@ -32,7 +54,7 @@ class ReliabilityModel(ForwardModel):
         optimum; durations are hours for the job and seconds for checkpoint and recovery, or
         pint Quantities.
         """
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         group = as_fleet(fleet, check_count(devices, "devices"))
         job = check_quantity(job_duration_hours, "hour", "job_duration_hours") * HOUR
@@ -78,12 +100,9 @@ class ReliabilityModel(ForwardModel):
         if useful == 0.0:
             trace.append("Reliability wall: the fleet fails faster than it can checkpoint "
                          "and recover; no useful work survives")
-        return SolverResult(self.name, {
-            "fleet_mtbf": Quantity(fleet_mtbf / HOUR, "hour"),
-            "node_mtbf": Quantity(node / HOUR, "hour"),
-            "failure_probability": p_fail,
-            "expected_failures": n_fail,
-            "optimal_checkpoint_interval": Quantity(optimal / 60, "minute"),
-            "checkpoint_interval": Quantity(tau / 60, "minute"),
-            "goodput": useful,
-        }, tuple(trace))
+        return ReliabilityResult(
+            fleet_mtbf=Q(fleet_mtbf / HOUR, "hour"), node_mtbf=Q(node / HOUR, "hour"),
+            failure_probability=p_fail, expected_failures=n_fail,
+            optimal_checkpoint_interval=Q(optimal / MINUTE, "minute"),
+            checkpoint_interval=Q(tau / MINUTE, "minute"), goodput=useful,
+            constraint_trace=tuple(trace))

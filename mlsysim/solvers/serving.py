@@ -14,11 +14,38 @@ from ..engine.precision import activation_bytes, bytes_per_value
 from ..formatting import si
 from ..errors import InputError
 from ..physics import communication, roofline, transformer
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
 
 #: Megatron tensor parallelism all-reduces activations twice per layer in the forward pass
 #: (after attention and after the MLP): Shoeybi et al., "Megatron-LM", 2019, section 3.
 TP_ALLREDUCES_PER_LAYER = 2
+
+
+class ServingResult(SolverResult):
+    """What serving ``batch_size`` requests of ``seq_len`` tokens costs on ``tp_size`` GPUs."""
+
+    solver = "ServingModel"
+
+    ttft: Quantity = Field(description="Time to first token (s): the prefill of every prompt, "
+                                       "plus its tensor-parallel all-reduces.")
+    itl: Quantity = Field(description="Inter-token latency (s): one decode step at the full "
+                                      "context, plus its all-reduces.")
+    kv_cache_size: Quantity = Field(description="KV cache of the whole batch at seq_len (B), "
+                                                "before it is split over the GPUs.")
+    model_weights_size: Quantity = Field(description="Weights at the serving precision (B), all "
+                                                     "GPUs together.")
+    total_memory_required: Quantity = Field(description="Weights, KV cache and activations of "
+                                                        "one decode step (B), all GPUs together.")
+    memory_per_gpu: Quantity = Field(description="What one GPU holds (B): its share of the "
+                                                 "weights and of the KV cache.")
+    memory_utilization: float = Field(description="memory_per_gpu / the GPU's capacity; above 1 "
+                                                  "does not fit.")
+    feasible: bool = Field(description="Whether memory_per_gpu fits in one GPU's memory.")
+    decode_throughput: Quantity = Field(description="Tokens per second while decoding "
+                                                    "(token/s): batch_size / itl.")
+    tp_size: int = Field(description="Tensor-parallel GPUs the model is split over.")
 
 
 class ServingModel(ForwardModel):
@@ -28,7 +55,7 @@ class ServingModel(ForwardModel):
 
     def solve(self, model: Any, hardware: Any, seq_len: int, batch_size: int = 1,
               precision: str = "fp16", efficiency: float | None = None, tp_size: int = 1, *,
-              memory_efficiency: float | None = None) -> SolverResult:
+              memory_efficiency: float | None = None) -> ServingResult:
         """TTFT, ITL, KV cache and memory fit of serving ``batch_size`` requests of ``seq_len``.
 
         Prefill runs the whole prompt (``batch_size`` x ``seq_len`` tokens) through the roofline;
@@ -39,7 +66,7 @@ class ServingModel(ForwardModel):
         ``memory_efficiency`` left as None take the calibrated prefill and decode class values
         (``Literature.Calibration``), cited in the trace; a number given is used for both.
         """
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         model = resolve_entry(model, "Models", "model")
         w = workload_figures(model)
@@ -124,19 +151,12 @@ class ServingModel(ForwardModel):
         if math.isnan(chip.bandwidth):
             trace.append(f"The Zoo has no memory bandwidth for {chip.name}: memory time is not "
                          "modeled (compute-only roofline), so ITL is a lower bound")
-        values = {
-            "ttft": Quantity(ttft, "s"),
-            "itl": Quantity(itl, "s"),
-            "kv_cache_size": Quantity(kv_total, "B"),
-            "model_weights_size": Quantity(weights, "B"),
-            "total_memory_required": Quantity(footprint, "B"),
-            "memory_per_gpu": Quantity(per_gpu, "B"),
-            "memory_utilization": per_gpu / chip.capacity,
-            "feasible": bool(feasible),
-            "decode_throughput": Quantity(batch / itl, "token/s"),
-            "tp_size": tp,
-        }
-        return SolverResult(self.name, values, tuple(trace))
+        return ServingResult(
+            ttft=Q(ttft, "s"), itl=Q(itl, "s"), kv_cache_size=Q(kv_total, "B"),
+            model_weights_size=Q(weights, "B"), total_memory_required=Q(footprint, "B"),
+            memory_per_gpu=Q(per_gpu, "B"), memory_utilization=per_gpu / chip.capacity,
+            feasible=bool(feasible), decode_throughput=Q(batch / itl, "token/s"), tp_size=tp,
+            constraint_trace=tuple(trace))
 
 
 def _efficiencies(efficiency, memory_efficiency):

@@ -8,7 +8,9 @@ from ..engine.checks import check_count, check_fraction, check_quantity, resolve
 from ..physics import sustainability
 from ..systems.fleet import DeviceGroup, as_fleet, it_power
 from . import zoo_defaults
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
 
 DAY = 86400.0
 YEAR_DAYS = 365.25
@@ -24,6 +26,29 @@ def in_datacenter(group: Any) -> bool:
         group.hardware.path.startswith(DATACENTER_HARDWARE)
 
 
+class SustainabilityResult(SolverResult):
+    """Energy, carbon and water of running a fleet for a period."""
+
+    solver = "SustainabilityModel"
+
+    it_power: Quantity = Field(description="Power drawn by the IT equipment at full load (kW).")
+    it_energy: Quantity = Field(description="IT energy over the period: power x time x busy "
+                                            "share (MWh).")
+    total_energy: Quantity = Field(description="Energy at the meter: it_energy x pue (MWh).")
+    pue: float = Field(description="Power usage effectiveness applied (facility / IT energy).")
+    carbon_intensity: Quantity = Field(description="Grid carbon intensity used (gCO2e/kWh).")
+    carbon_footprint: Quantity = Field(description="Operational carbon: total_energy x "
+                                                   "carbon_intensity (tCO2e).")
+    water_usage: Quantity | None = Field(description="Cooling water: it_energy x WUE (L); None "
+                                                     "when no sourced WUE is known.")
+    embodied_carbon: Quantity | None = Field(description="Manufacturing carbon of the "
+                                                         "accelerators (tCO2e); None when the "
+                                                         "Zoo has no figure.")
+    embodied_carbon_amortized: Quantity | None = Field(description="The period's share of "
+                                                                   "embodied_carbon over the "
+                                                                   "service life (tCO2e).")
+
+
 class SustainabilityModel(ForwardModel):
     """IT and facility energy, operational and embodied carbon, and water."""
 
@@ -31,7 +56,7 @@ class SustainabilityModel(ForwardModel):
 
     def solve(self, fleet: Any, duration_days: float, datacenter: Any = None, mfu: float = 1.0,
               *, pue: float | None = None, wue: Any = None, lifetime_years: float | None = None,
-              devices: int = 1) -> SolverResult:
+              devices: int = 1) -> SustainabilityResult:
         """Energy, carbon and water of ``fleet`` over ``duration_days``.
 
         ``datacenter`` is an ``Infrastructure.Grids`` entry (or name) giving the carbon
@@ -41,7 +66,7 @@ class SustainabilityModel(ForwardModel):
         Zoo; water and embodied carbon are reported only when the Zoo (or the caller) has a
         sourced figure, and the trace says when they are missing.
         """
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         group = as_fleet(fleet, check_count(devices, "devices"))
         seconds = check_quantity(duration_days, "day", "duration_days") * DAY
@@ -81,28 +106,25 @@ class SustainabilityModel(ForwardModel):
         water = self._water(wue, grid, hosted, e_it, trace)
         embodied, embodied_share = self._embodied(group, seconds, lifetime_years, trace)
 
-        return SolverResult(self.name, {
-            "it_power": Quantity(watts, "W").to("kW"),
-            "it_energy": Quantity(e_it / JOULES_PER_KWH, "kWh").to("MWh"),
-            "total_energy": Quantity(e_total / JOULES_PER_KWH, "kWh").to("MWh"),
-            "pue": facility_pue,
-            "carbon_intensity": Quantity(intensity, "gCO2e/kWh"),
-            "carbon_footprint": Quantity(carbon_g, "gCO2e").to("tCO2e"),
-            "water_usage": water,
-            "embodied_carbon": embodied,
-            "embodied_carbon_amortized": embodied_share,
-        }, tuple(trace))
+        return SustainabilityResult(
+            it_power=Q(watts, "W").to("kW"),
+            it_energy=Q(e_it / JOULES_PER_KWH, "kWh").to("MWh"),
+            total_energy=Q(e_total / JOULES_PER_KWH, "kWh").to("MWh"), pue=facility_pue,
+            carbon_intensity=Q(intensity, "gCO2e/kWh"),
+            carbon_footprint=Q(carbon_g, "gCO2e").to("tCO2e"), water_usage=water,
+            embodied_carbon=embodied, embodied_carbon_amortized=embodied_share,
+            constraint_trace=tuple(trace))
 
     @staticmethod
     def _water(wue: Any, grid: Any, hosted: bool, e_it: float, trace: list[str]) -> Any:
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         if wue is not None:
             litres_per_kwh = check_quantity(wue, "L/kWh", "wue", allow_zero=True)
             note = "given"
         elif not hosted:
             trace.append("Water: none charged to devices outside a data center")
-            return Quantity(0.0, "L")
+            return Q(0.0, "L")
         elif grid.wue is not None:
             litres_per_kwh, note = float(grid.wue.m_as("L/kWh")), f"{grid.path}.wue"
         else:
@@ -114,12 +136,12 @@ class SustainabilityModel(ForwardModel):
             litres_per_kwh, note = float(sourced.m_as("L/kWh")), sourced.path
         litres = float(sustainability.water_usage(e_it / JOULES_PER_KWH, litres_per_kwh))
         trace.append(f"Water {litres_per_kwh:g} L/kWh ({note}) x IT energy = {litres:,.4g} L")
-        return Quantity(litres, "L")
+        return Q(litres, "L")
 
     @staticmethod
     def _embodied(group: Any, seconds: float, lifetime_years: float | None,
                   trace: list[str]) -> tuple[Any, Any]:
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         path = zoo_defaults.per_hardware_path(zoo_defaults.EMBODIED_CARBON, group.accelerator)
         per_unit = zoo_defaults.optional_number(path)
@@ -127,7 +149,7 @@ class SustainabilityModel(ForwardModel):
             trace.append(f"Embodied carbon not modelled: the Zoo has no {path}")
             return None, None
         total_kg = float(per_unit.m_as("kgCO2e")) * group.total_accelerators
-        total = Quantity(total_kg, "kgCO2e").to("tCO2e")
+        total = Q(total_kg, "kgCO2e").to("tCO2e")
         counted = (f"Embodied carbon {total:~.4g} for {group.total_accelerators} x "
                    f"{zoo_defaults.cite(per_unit)}")
         life_years, life_note = zoo_defaults.given_or_zoo(
@@ -138,4 +160,4 @@ class SustainabilityModel(ForwardModel):
         share = float(sustainability.amortized(total_kg, seconds / DAY / YEAR_DAYS, life_years))
         trace.append(f"{counted}; {share / 1e3:,.4g} tCO2e of it charged to this period over a "
                      f"{life_note} life")
-        return total, Quantity(share, "kgCO2e").to("tCO2e")
+        return total, Q(share, "kgCO2e").to("tCO2e")
