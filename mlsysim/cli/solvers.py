@@ -1,4 +1,5 @@
-"""``mlsysim eval``, ``serve``, ``schema`` and ``validate``: the solvers on the command line.
+"""``mlsysim eval``, ``serve``, ``solvers``, ``schema`` and ``validate``: the solvers on the
+command line.
 
 Exit codes: 0 success, 1 bad input (unknown name, value out of range, bad plan file),
 2 physically infeasible (out of memory), 3 a constraint (SLA, budget) or a plan's assert
@@ -142,6 +143,38 @@ def schema_command(output: Output = typer.Option(Output.json, "-o", "--output",
     typer.echo(f"```json\n{document}\n```" if output is Output.markdown else document)
 
 
+def solvers_command(
+        name: Optional[str] = typer.Argument(None, help="A solver's name (e.g. ServingModel): "
+                                                        "list its result fields."),
+        output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
+    """The registered solvers: name, the scenario modes each serves (a plan's `solvers:`), and
+    what it predicts; with NAME, the fields of its result."""
+    from ..solvers import registry
+
+    records = registry.records() if name is None else \
+        (_solve_orfail(lambda: registry.get(name), output),)
+    if output is Output.json:
+        typer.echo(dumps([record.to_dict() for record in records]))
+    elif name is not None:
+        record = records[0]
+        rows = list(record.result.field_descriptions().items())
+        if output is Output.markdown:
+            typer.echo(f"**{record.name}** ({', '.join(record.modes)}): {record.summary}\n\n"
+                       "| field | meaning |\n|---|---|\n"
+                       + "\n".join(f"| {field} | {text} |" for field, text in rows))
+        else:
+            width = max(len(field) for field, _ in rows)
+            typer.echo(f"{record.name} ({', '.join(record.modes)}): {record.summary}\n"
+                       + "\n".join(f"  {field:<{width}}  {text}" for field, text in rows))
+    elif output is Output.markdown:
+        typer.echo("| solver | modes | what it predicts |\n|---|---|---|\n" + "\n".join(
+            f"| {r.name} | {', '.join(r.modes)} | {r.summary} |" for r in records))
+    else:
+        width = max(len(r.name) for r in records)
+        typer.echo("\n".join(f"{r.name:<{width}}  {', '.join(r.modes):<30}  {r.summary}"
+                              for r in records))
+
+
 def serve_command(
         model: str = typer.Argument(..., help="Decoder language model, e.g. Llama3_70B."),
         hardware: str = typer.Argument(..., help="Accelerator, e.g. H100."),
@@ -154,9 +187,9 @@ def serve_command(
         tp_size: int = typer.Option(1, "--tp", help="Tensor-parallel GPUs in the node."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
     """LLM serving: time to first token, inter-token latency, KV cache, memory fit."""
-    from ..solvers import ServingModel
+    from ..solvers import registry
 
-    result = _solve_orfail(lambda: ServingModel().solve(
+    result = _solve_orfail(lambda: registry.get("ServingModel").create().solve(
         model, hardware, seq_len=seq_len, batch_size=batch_size, precision=precision,
         efficiency=efficiency, tp_size=tp_size), output)
     _emit(result, output, str(result))

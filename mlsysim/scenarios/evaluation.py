@@ -64,6 +64,8 @@ class SystemEvaluation:
     performance: LevelResult
     macro: LevelResult
     results: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Results of the registered solvers the caller named (``solvers:`` in a plan), by name.
+    solvers: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def levels(self) -> tuple[LevelResult, LevelResult, LevelResult]:
@@ -102,6 +104,10 @@ class SystemEvaluation:
             body += _wrap(head + level.summary, inner, len(head))
             for reason in level.reasons:
                 body += _wrap(" " * len(head) + "- " + reason, inner, len(head) + 2)
+        for name, result in self.solvers.items():
+            head = f"+ {name}: "
+            body += _wrap(head + "; ".join(f"{key} {text}" for key, text in
+                                           result._display_rows()), inner, len(head))
         verdict = f"Verdict: {self.status.value}"
         top = "┌" + "─" * (SCORECARD_WIDTH - 2) + "┐"
         rule = "├" + "─" * (SCORECARD_WIDTH - 2) + "┤"
@@ -128,6 +134,9 @@ class SystemEvaluation:
             for name, value in level.metrics.items():
                 out[f"{key}.{name}"] = to_jsonable(value)
             out[f"{key}.reasons"] = list(level.reasons)
+        for name, result in self.solvers.items():
+            for field_name, value in result.to_dict().items():
+                out[f"solvers.{name}.{field_name}"] = value
         return out
 
     def _repr_markdown_(self) -> str:

@@ -49,6 +49,14 @@ class SolverResult(BaseModel):
         default=(), description="Why: one line per step of the computation, each number "
                                 "cited by its Zoo path where it came from the Zoo.")
 
+    @classmethod
+    def field_descriptions(cls) -> dict[str, str]:
+        """Each field's description, the named results first and the trace last."""
+        fields = {name: spec.description or "" for name, spec in cls.model_fields.items()
+                  if name != "constraint_trace"}
+        fields["constraint_trace"] = cls.model_fields["constraint_trace"].description or ""
+        return fields
+
     @property
     def values(self) -> dict[str, Any]:
         """The named results, in declaration order (the trace left out)."""
