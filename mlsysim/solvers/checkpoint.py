@@ -32,13 +32,25 @@ class CheckpointModel(ForwardModel):
 
     def solve(self, model: Any, precision: str = "bf16", storage_bandwidth: Any = None, *,
               include_optimizer: bool = True) -> CheckpointResult:
-        """Checkpoint size and write time.
+        """Checkpoint size and write time::
 
-        Size = parameters x (bytes of ``precision`` + optimizer bytes): Adam keeps fp32 master
-        weights and two moments (12 bytes per parameter) under mixed precision. Write time =
-        size / ``storage_bandwidth`` (bytes/s, or a Quantity such as "2 TB/s"), which
-        defaults to the Zoo's figure for Meta's Llama 3 storage fabric; a smaller cluster's
-        storage is usually slower, so pass your own.
+            size = parameters x (bytes of precision + optimizer bytes)
+            time = size / storage_bandwidth
+
+        Adam under mixed precision keeps fp32 master weights and two moments (12 bytes per
+        parameter).
+
+        Args:
+            model: A model (a ``Models`` entry or its name).
+            precision: Precision of the saved weights ("bf16").
+            storage_bandwidth: Sustained write bandwidth, bytes/s or a Quantity ("2 TB/s");
+                None takes the Zoo's figure for Meta's Llama 3 storage fabric (a smaller
+                cluster's storage is usually slower, so pass your own).
+            include_optimizer: Save the optimizer state too.
+
+        Returns:
+            CheckpointResult: ``checkpoint_size``, ``write_time``, ``storage_bandwidth`` and
+            the constraint trace.
         """
         from ..units import Quantity as Q
 

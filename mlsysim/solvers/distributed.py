@@ -83,13 +83,42 @@ class DistributedModel(ForwardModel):
               overlap: float = 0.0) -> DistributedResult:
         """Step time, communication, pipeline bubble, scaling efficiency and memory per rank.
 
-        ``batch_size`` is the global batch in sequences. The fleet's accelerators split into
-        data-parallel groups of tp x pp ranks: dp = N / (tp * pp); experts shard over ``ep_size``
-        ranks of the data-parallel group. ``overlap`` is the share of backward compute that
-        hides the gradient all-reduce (0 = none). ``seq_len`` defaults to the calibrated
-        training sequence length (2048 tokens), or the model's context if that is shorter.
-        ``efficiency`` left as None takes the calibrated training value
-        (``Literature.Calibration.TrainingComputeEfficiency``), cited in the trace.
+        The fleet's N accelerators split into data-parallel groups of tp x pp ranks,
+        dp = N / (tp pp); experts shard over ``ep_size`` ranks of the data-parallel group::
+
+            T_step   = T_compute + T_bubble + T_comm
+            T_compute = 6 N_params tokens / (N eta P)        (8 N_params with recomputation)
+            T_bubble = T_compute (p - 1) / (v m)
+            T_comm   = exposed(T_dp, overlap) + T_tp + T_pp + T_ep
+            MFU      = 6 N_params tokens / (T_step N P)
+
+        Args:
+            model: A transformer (a ``Models`` entry or its name).
+            fleet: A ``Systems.Clusters`` or ``Systems.Nodes`` entry, or a
+                ``mlsysim.systems.Fleet``.
+            batch_size: Global batch in sequences; a multiple of dp x ``microbatch_count``.
+            precision: Weights and math precision the accelerator lists a peak for.
+            efficiency: Share of peak compute in (0, 1]; None takes the calibrated training
+                value (``Literature.Calibration.TrainingComputeEfficiency``), cited in the trace.
+            tp_size: Tensor-parallel ranks, inside one node.
+            pp_size: Pipeline stages.
+            ep_size: Expert-parallel ranks (mixture-of-experts models), dividing dp.
+            microbatch_count: Microbatches per replica per step (m).
+            zero_stage: ZeRO sharding of optimizer state (1), gradients (2) and weights (3).
+            activation_recomputation: Recompute the forward in the backward pass.
+            seq_len: Tokens per sequence; None takes the calibrated training length (2048) or
+                the model's context if shorter.
+            interleave: Pipeline chunks per stage (v).
+            allreduce: Gradient all-reduce: "ring", "tree" or "hierarchical".
+            overlap: Share of backward compute that hides the gradient all-reduce, in [0, 1].
+
+        Returns:
+            DistributedResult: step time and its parts, throughput, MFU, memory per rank,
+            ``feasible``, the layout and the constraint trace.
+
+        Raises:
+            InputError: sizes that do not divide the fleet, the batch or the layers; a value
+                out of range.
         """
         from ..systems.fleet import Fleet, as_fleet
         from ..units import Quantity as Q

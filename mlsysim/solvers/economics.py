@@ -47,14 +47,36 @@ class EconomicsModel(ForwardModel):
               mfu: float = 1.0, amortization_years: float = 3.0, *, unit_price: Any = None,
               maintenance_fraction: float | None = None, rental_price: Any = None,
               egress: Any = None, pue: float | None = None, devices: int = 1) -> EconomicsResult:
-        """TCO of owning ``fleet`` for ``duration_days``, and the cloud-rental alternative.
+        """TCO of owning ``fleet`` for ``duration_days``, and the cloud-rental alternative::
 
-        TCO = capex x T / ``amortization_years`` + energy at the meter x ``kwh_price`` +
-        capex x maintenance share per year x T (+ egress). Capex counts the accelerators'
-        purchase price (``unit_price`` or ``Infrastructure.PurchasePrices.<chip>``); servers,
-        network and building are not included and the trace says so. Prices and shares that
-        the caller does not give come from the Zoo; a missing one is reported, never guessed.
-        ``egress`` is data sent to the internet (bytes, or e.g. "10 TB").
+            TCO    = capex x T / amortization_years + E_total x kwh_price
+                     + capex x maintenance share x T + egress
+            rental = accelerators x hours x hourly price
+
+        Capex counts the accelerators' purchase price only (servers, network and building are
+        not included, and the trace says so). Prices and shares the caller does not give come
+        from the Zoo; a missing one is reported, never guessed.
+
+        Args:
+            fleet: A cluster, node, ``Fleet`` or hardware entry (then ``devices`` of them).
+            duration_days: The period T, in days or a Quantity.
+            kwh_price: Electricity price (USD/kWh); None takes the Zoo's default.
+            grid: An ``Infrastructure.Grids`` entry for the energy (PUE), as in
+                SustainabilityModel.
+            mfu: Busy share the power draw scales with, in (0, 1].
+            amortization_years: Straight-line depreciation period of the capex.
+            unit_price: Purchase price per accelerator; None takes
+                ``Infrastructure.PurchasePrices.<chip>``.
+            maintenance_fraction: Share of capex per year, in [0, 1]; None takes the Zoo's.
+            rental_price: Hourly price per accelerator; None takes
+                ``Infrastructure.RentalPrices.<chip>``.
+            egress: Data sent to the internet (bytes, or e.g. "10 TB").
+            pue: Facility PUE, passed to SustainabilityModel.
+            devices: How many stand-alone devices, when ``fleet`` is a hardware entry.
+
+        Returns:
+            EconomicsResult: capex, its amortized share, energy and maintenance cost, egress,
+            TCO, rental cost (None where a price is missing) and the constraint trace.
         """
         from ..units import Quantity as Q
 

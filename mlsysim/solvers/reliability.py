@@ -47,12 +47,29 @@ class ReliabilityModel(ForwardModel):
               devices: int = 1) -> ReliabilityResult:
         """Fleet MTBF, failure probability over the job, optimal checkpoint interval, goodput.
 
-        Components fail independently: 1/M_node = n_acc / M_acc (+ 1/``node_mtbf`` when given,
-        for failures outside the accelerators) and M_fleet = M_node / nodes. The accelerator
-        MTBF defaults to the Zoo's Llama 3 figure, which charges every unexpected interruption
-        (hardware and software) to the GPUs. ``checkpoint_interval`` defaults to the Young-Daly
-        optimum; durations are hours for the job and seconds for checkpoint and recovery, or
-        pint Quantities.
+        Components fail independently, so failure rates add; the checkpoint interval follows
+        Young (1974) and Daly (2006)::
+
+            M_node  = M_acc / n_acc      (combined with node_mtbf when given)
+            M_fleet = M_node / nodes
+            P(fail) = 1 - exp(-T / M_fleet)
+            tau*    = sqrt(2 delta M_fleet)
+            goodput = 1 - delta / tau - (tau / 2 + R) / M_fleet     (first order, >= 0)
+
+        Args:
+            fleet: A cluster, node, ``Fleet`` or hardware entry (then ``devices`` of them).
+            job_duration_hours: Job length T, in hours or a Quantity.
+            checkpoint_time_s: Time delta to write one checkpoint, in s or a Quantity.
+            avg_recovery_time_s: Time R to restart after a failure, in s or a Quantity.
+            accelerator_mtbf: MTBF of one accelerator; None takes the Zoo's Llama 3 figure,
+                which charges every unexpected interruption to the GPUs.
+            node_mtbf: MTBF of a node's other parts; None leaves them out.
+            checkpoint_interval: Interval tau used; None takes the Young-Daly optimum.
+            devices: How many stand-alone devices, when ``fleet`` is a hardware entry.
+
+        Returns:
+            ReliabilityResult: fleet and node MTBF, failure probability, expected failures,
+            the optimal and the used interval, goodput and the constraint trace.
         """
         from ..units import Quantity as Q
 

@@ -62,9 +62,30 @@ class ServingModel(ForwardModel):
         decode is one step at context ``seq_len``. Under tensor parallelism each GPU holds 1/t of
         the weights and does 1/t of the math, holds 1/min(t, n_kv) of the KV cache (heads are
         replicated past n_kv), and each layer adds two ring all-reduces of the activations over
-        the chip's scale-up link at its fabric's latency. ``efficiency`` and
-        ``memory_efficiency`` left as None take the calibrated prefill and decode class values
-        (``Literature.Calibration``), cited in the trace; a number given is used for both.
+        the chip's scale-up link at its fabric's latency::
+
+            TTFT = max(F_prefill / (t eta P), (W / t + KV / min(t, n_kv)) / (eta_mem BW)) + T_ar
+            ITL  = max(F_step / (t eta P), bytes_step per GPU / (eta_mem BW)) + T_ar
+            KV   = 2 x layers x n_kv x head_dim x bytes x seq_len x batch_size
+
+        Args:
+            model: A decoder language model (a ``Models`` entry or its name, "Llama3_70B").
+            hardware: The GPU (a ``Hardware`` entry or its name, "H100").
+            seq_len: Prompt plus context tokens per request, at most the model's context.
+            batch_size: Concurrent requests (whole number >= 1).
+            precision: Weights and math precision the chip lists a peak for ("fp16", "fp8").
+            efficiency: Share of peak compute in (0, 1]; None takes the calibrated prefill and
+                decode values (``Literature.Calibration``), cited in the trace.
+            tp_size: Tensor-parallel GPUs of one node; must divide the attention heads.
+            memory_efficiency: Share of peak memory bandwidth in (0, 1]; None as above.
+
+        Returns:
+            ServingResult: ``ttft``, ``itl``, KV cache and memory per GPU, ``feasible``, the
+            decode throughput and the constraint trace.
+
+        Raises:
+            InputError: a model that is not a decoder, a value out of range, a ``tp_size``
+                that leaves the node or splits the heads unevenly.
         """
         from ..units import Quantity as Q
 

@@ -57,14 +57,28 @@ class SustainabilityModel(ForwardModel):
     def solve(self, fleet: Any, duration_days: float, datacenter: Any = None, mfu: float = 1.0,
               *, pue: float | None = None, wue: Any = None, lifetime_years: float | None = None,
               devices: int = 1) -> SustainabilityResult:
-        """Energy, carbon and water of ``fleet`` over ``duration_days``.
+        """Energy, carbon and water of ``fleet`` over ``duration_days``::
 
-        ``datacenter`` is an ``Infrastructure.Grids`` entry (or name) giving the carbon
-        intensity and, where listed, PUE and WUE; it defaults to the Zoo's US average grid.
-        ``mfu`` is the busy share the power draw scales with (first order: idle power is not
-        modelled, so 1.0 is the upper bound). PUE falls back to the industry average in the
-        Zoo; water and embodied carbon are reported only when the Zoo (or the caller) has a
-        sourced figure, and the trace says when they are missing.
+            E_IT     = P_IT x T x mfu           (idle power not modelled: mfu=1 is the upper bound)
+            E_total  = E_IT x PUE
+            CO2e     = E_total x carbon intensity
+            water    = E_IT x WUE
+            embodied share = embodied x T / service life
+
+        Args:
+            fleet: A cluster, node, ``Fleet`` or hardware entry (then ``devices`` of them).
+            duration_days: The period T, in days or a Quantity.
+            datacenter: An ``Infrastructure.Grids`` entry or name for carbon intensity and,
+                where listed, PUE and WUE; None takes the Zoo's US average grid.
+            mfu: Busy share the power draw scales with, in (0, 1].
+            pue: Facility PUE (>= 1); None takes the grid's, else the industry average.
+            wue: Water per IT kWh (L/kWh); None takes the grid's or the industry's when sourced.
+            lifetime_years: Service life the embodied carbon is spread over.
+            devices: How many stand-alone devices, when ``fleet`` is a hardware entry.
+
+        Returns:
+            SustainabilityResult: IT power and energy, energy at the meter, PUE, carbon, water,
+            embodied carbon (None when the Zoo has no figure) and the constraint trace.
         """
         from ..units import Quantity as Q
 
