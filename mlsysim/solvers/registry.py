@@ -131,7 +131,7 @@ def get(name: str) -> SolverRecord:
     """The record of ``name``; UnknownNameError listing the registered solvers otherwise."""
     record = _RECORDS.get(name) if isinstance(name, str) else None
     if record is None:
-        close = tuple(difflib.get_close_matches(name, list(_RECORDS), n=3)) \
+        close = tuple(difflib.get_close_matches(name, list(_RECORDS), n=3, cutoff=0.8)) \
             if isinstance(name, str) else ()
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         raise UnknownNameError(f"{show(name)} is not a registered solver{hint}; registered: "
