@@ -22,6 +22,7 @@ from ..engine.figures import workload_figures
 from ..errors import InputError, UnknownNameError
 from ..solvers import registry, zoo_defaults
 from ..systems.fleet import DeviceGroup, Fleet
+from ..formatting import stated
 from .evaluation import LevelResult, Status, SystemEvaluation, fmt
 
 def __getattr__(name: str) -> Any:
@@ -431,7 +432,7 @@ class _Run:
             elif value > budget:
                 failed.append(f"{name.capitalize()} over budget: {fmt(value)} {note} > "
                               f"{fmt(budget)}")
-        days = f"{s.duration_days:g} days"
+        days = f"{stated(s.duration_days)} days"
         summary = f"{fmt(sustain.total_energy)}, {fmt(sustain.carbon_footprint)} over {days}"
         if econ.tco is not None:
             summary += f"; TCO {fmt(econ.tco)}"

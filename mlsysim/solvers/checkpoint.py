@@ -7,7 +7,7 @@ from typing import Any
 from ..engine.checks import check_flag, resolve_entry
 from ..engine.figures import workload_figures
 from ..engine.precision import bytes_per_value, optimizer_bytes
-from ..formatting import si
+from ..formatting import number, si, stated
 from ..physics import checkpoint
 from . import zoo_defaults
 from pydantic import Field
@@ -60,7 +60,7 @@ class CheckpointModel(ForwardModel):
         per_param = bytes_per_value(precision) + (optimizer_bytes(precision)
                                                    if include_optimizer else 0.0)
         size = float(checkpoint.checkpoint_size(w.parameters, per_param))
-        trace = [f"{w.parameters:,.4g} parameters x {per_param:g} bytes "
+        trace = [f"{stated(w.parameters)} parameters x {number(per_param)} bytes "
                  f"({precision} weights{' + Adam state' if include_optimizer else ''}) = "
                  f"{si(size, 'B')}"]
         bandwidth, note = zoo_defaults.given_or_zoo(storage_bandwidth, "B/s", "storage_bandwidth",

@@ -11,7 +11,7 @@ from ..engine.engine import Engine, default_seq_len
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
-from ..formatting import si
+from ..formatting import number, si
 from ..errors import InputError
 from ..physics import communication, memory, pipeline, roofline, transformer
 from pydantic import Field
@@ -269,7 +269,7 @@ class DistributedModel(ForwardModel):
             + (" (8N per token: the forward is recomputed)" if activation_recomputation else "")
             + f" / {n} at {eta:.0%} of {si(peak, rate_unit)} = {si(t_compute, 's')}",
             *([f"Uneven pipeline: {w.layers} layers over {pp * v} chunks, the busiest holds "
-               f"{chunk_layers}, so compute is stretched by {imbalance:.3f}"]
+               f"{chunk_layers}, so compute is stretched by {number(imbalance)}"]
               if imbalance > 1 else []),
             f"Pipeline bubble: (p-1)/(v m) = {pp - 1}/({v}x{m}) of compute = {si(t_bubble, 's')}",
             f"Data-parallel all-reduce ({allreduce if dp_nodes > 1 else 'ring, in node'}) of "

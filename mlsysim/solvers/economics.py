@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.checks import check_count, check_fraction, check_quantity, check_share
+from ..formatting import number, stated
 from ..physics import economics
 from ..systems.fleet import as_fleet
 from . import zoo_defaults
 from pydantic import Field
 
 from .base import ForwardModel, Quantity, SolverResult
-from .sustainability import DAY, YEAR_DAYS, SustainabilityModel
+from .sustainability import DAY, JOULES_PER_KWH, YEAR_DAYS, SustainabilityModel
+from .sustainability import energy as energy_text
 
 HOUR = 3600.0
+HOURS_PER_DAY = 24
 
 
 class EconomicsResult(SolverResult):
@@ -98,18 +101,17 @@ class EconomicsModel(ForwardModel):
                                                     zoo_defaults.ELECTRICITY_PRICE,
                                                     allow_zero=True)
         energy_usd = float(economics.energy_cost(kwh, price_kwh))
-        trace.append(f"Energy {kwh / 1e3:,.4g} MWh at the meter x {note} = "
-                     f"{energy_usd:,.0f} USD")
+        trace.append(f"Energy {energy_text(kwh * JOULES_PER_KWH)} at the meter x {note} = {number(energy_usd)} USD")
 
         price = self._unit_price(unit_price, chip, trace)
         capex_usd = amortized_usd = maintenance_usd = None
         if price is not None:
             capex_usd = float(economics.capex(price, units))
             amortized_usd = float(economics.amortized_capex(capex_usd, years, amortization))
-            trace.append(f"Capex {units} x {price:,.0f} USD = {capex_usd:,.0f} USD "
+            trace.append(f"Capex {units} x {stated(price)} USD = {number(capex_usd)} USD "
                          "(accelerators only: servers, network and building not included); "
-                         f"{amortized_usd:,.0f} USD of it over {days:,.4g} days of a "
-                         f"{amortization:g}-year amortization")
+                         f"{number(amortized_usd)} USD of it over {number(days)} days of a "
+                         f"{stated(amortization)}-year amortization")
             maintenance_usd = self._maintenance(maintenance_fraction, capex_usd, years, trace)
 
         egress_usd = self._egress(egress, trace)
@@ -117,7 +119,7 @@ class EconomicsModel(ForwardModel):
         if amortized_usd is not None:
             tco_usd = float(economics.tco(amortized_usd, energy_usd, maintenance_usd or 0.0)) \
                 + egress_usd
-            trace.append(f"TCO {tco_usd:,.0f} USD for the period")
+            trace.append(f"TCO {number(tco_usd)} USD for the period")
         else:
             trace.append("TCO not computed: no purchase price (capex) for "
                          f"{chip.path}; pass unit_price='30000 USD'")
@@ -154,7 +156,7 @@ class EconomicsModel(ForwardModel):
                 return None
             share, note = float(sourced), sourced.path
         cost = float(economics.maintenance_cost(capex_usd, share, years))
-        trace.append(f"Maintenance {share:.1%} of capex per year ({note}) = {cost:,.0f} USD")
+        trace.append(f"Maintenance {share:.1%} of capex per year ({note}) = {number(cost)} USD")
         return cost
 
     @staticmethod
@@ -164,8 +166,8 @@ class EconomicsModel(ForwardModel):
         gigabytes = check_quantity(egress, "GB", "egress", allow_zero=True)
         sourced = zoo_defaults.number(zoo_defaults.EGRESS_PRICE)
         cost = gigabytes * float(sourced.m_as("USD/GB"))
-        trace.append(f"Egress {gigabytes:,.4g} GB x {zoo_defaults.cite(sourced)} = "
-                     f"{cost:,.0f} USD")
+        trace.append(f"Egress {number(gigabytes)} GB x {zoo_defaults.cite(sourced)} = "
+                     f"{number(cost)} USD")
         return cost
 
     @staticmethod
@@ -178,6 +180,6 @@ class EconomicsModel(ForwardModel):
             trace.append(f"No rental alternative: {note}")
             return None
         cost = float(economics.rental_cost(units, days * DAY / HOUR, hourly))
-        trace.append(f"Renting instead: {units} accelerators x {days * 24:,.0f} h x {note} "
-                     f"per accelerator-hour = {cost:,.0f} USD")
+        trace.append(f"Renting instead: {units} accelerators x {number(days * HOURS_PER_DAY)} h "
+                     f"x {note} per accelerator-hour = {number(cost)} USD")
         return cost

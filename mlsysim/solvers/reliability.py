@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.checks import check_count, check_quantity
-from ..formatting import si
+from ..formatting import number, si, stated
 from ..physics import reliability
 from ..systems.fleet import DeviceGroup, as_fleet
 from . import zoo_defaults
@@ -90,12 +90,12 @@ class ReliabilityModel(ForwardModel):
         if node_mtbf is not None:
             other = check_quantity(node_mtbf, "hour", "node_mtbf") * HOUR
             node = reliability.combined_mtbf(node, other)
-            trace.append(f"Plus node-level failures every {other / HOUR:,.6g} h (given)")
+            trace.append(f"Plus node-level failures every {stated(other / HOUR)} h (given)")
         units = group.count
         fleet_mtbf = reliability.series_mtbf(node, units)
         what = "device" if isinstance(group, DeviceGroup) else "node"
-        trace.append(f"Node MTBF {node / HOUR:,.4g} h ({per_node} accelerators per {what}); "
-                     f"fleet MTBF {fleet_mtbf / HOUR:,.4g} h over {units} {what}s")
+        trace.append(f"Node MTBF {number(node / HOUR)} h ({per_node} accelerators per {what}); "
+                     f"fleet MTBF {number(fleet_mtbf / HOUR)} h over {units} {what}s")
 
         p_fail = float(reliability.failure_probability(job, fleet_mtbf))
         n_fail = float(reliability.expected_failures(job, fleet_mtbf))
@@ -103,13 +103,13 @@ class ReliabilityModel(ForwardModel):
         if checkpoint_interval is None:
             tau = optimal
             trace.append(f"Young-Daly interval sqrt(2 x {si(delta, 's')} x "
-                         f"{fleet_mtbf / HOUR:,.4g} h) = {tau / 60:,.4g} min")
+                         f"{number(fleet_mtbf / HOUR)} h) = {number(tau / MINUTE)} min")
         else:
             tau = check_quantity(checkpoint_interval, "s", "checkpoint_interval")
-            trace.append(f"Checkpoint every {tau / 60:,.4g} min (given; the Young-Daly optimum "
-                         f"is {optimal / 60:,.4g} min)")
+            trace.append(f"Checkpoint every {number(tau / MINUTE)} min (given; the Young-Daly "
+                         f"optimum is {number(optimal / MINUTE)} min)")
         useful = float(reliability.goodput(tau, delta, recovery, fleet_mtbf))
-        trace.append(f"Expected {n_fail:,.3g} failures over {job / HOUR:,.4g} h "
+        trace.append(f"Expected {number(n_fail)} failures over {number(job / HOUR)} h "
                      f"(P(at least one) = {p_fail:.1%}); goodput {useful:.1%}")
         if delta >= fleet_mtbf / 10 or recovery >= fleet_mtbf / 10:
             trace.append("Warning: checkpoint or recovery time is over a tenth of the fleet "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.checks import check_count, check_fraction, check_quantity, resolve_entry, show
+from ..formatting import number, quantity, si, stated
 from ..physics import sustainability
 from ..systems.fleet import DeviceGroup, as_fleet, it_power
 from . import zoo_defaults
@@ -18,6 +19,13 @@ JOULES_PER_KWH = 3.6e6
 #: Hardware outside this namespace runs outside a data center (phones, edge modules,
 #: microcontrollers): no facility overhead (PUE 1) and no cooling water is charged.
 DATACENTER_HARDWARE = "Hardware.Cloud."
+
+
+def energy(joules: float) -> str:
+    """Energy in the unit of the display ladder that fits it (MWh, kWh or Wh)."""
+    from ..units import Quantity as Q
+
+    return quantity(Q(joules / JOULES_PER_KWH, "kWh").to("MWh"))
 
 
 def in_datacenter(group: Any) -> bool:
@@ -98,24 +106,24 @@ class SustainabilityModel(ForwardModel):
                 from ..errors import InputError
                 raise InputError(f"pue must be >= 1 (facility energy / IT energy), got "
                                  f"{show(pue)}; e.g. pue=1.2", name="pue", value=pue)
-            pue_note = f"PUE {facility_pue:g} (given)"
+            pue_note = f"PUE {stated(facility_pue)} (given)"
         elif not hosted:
             facility_pue, pue_note = 1.0, "PUE 1 (devices outside a data center)"
         elif grid.pue is not None:
-            facility_pue, pue_note = float(grid.pue), f"PUE {grid.pue:g} ({grid.path}.pue)"
+            facility_pue, pue_note = float(grid.pue), f"PUE {stated(grid.pue)} ({grid.path}.pue)"
         else:
             sourced = zoo_defaults.number(zoo_defaults.PUE)
             facility_pue, pue_note = float(sourced), f"PUE {zoo_defaults.cite(sourced)}"
 
         e_it = float(sustainability.it_energy(watts, seconds, utilization))
         e_total = float(sustainability.facility_energy(e_it, facility_pue))
-        trace.append(f"IT energy {watts / 1e3:,.4g} kW x {seconds / DAY:,.4g} days x "
-                     f"{utilization:g} busy = {e_it / JOULES_PER_KWH / 1e3:,.4g} MWh; "
-                     f"{pue_note} -> {e_total / JOULES_PER_KWH / 1e3:,.4g} MWh at the meter")
+        trace.append(f"IT energy {si(watts, 'W')} x {number(seconds / DAY)} days x "
+                     f"{stated(utilization)} busy = {energy(e_it)}; "
+                     f"{pue_note} -> {energy(e_total)} at the meter")
         intensity = float(grid.carbon_intensity.m_as("gCO2e/kWh"))
         carbon_g = float(sustainability.operational_carbon(e_total / JOULES_PER_KWH, intensity))
-        trace.append(f"Carbon {e_total / JOULES_PER_KWH / 1e3:,.4g} MWh x {intensity:,.4g} "
-                     f"gCO2e/kWh ({grid.path}, {grid.data_year}) = {carbon_g / 1e6:,.4g} tCO2e")
+        trace.append(f"Carbon {energy(e_total)} x {stated(intensity)} gCO2e/kWh ({grid.path}, "
+                     f"{grid.data_year}) = {quantity(Q(carbon_g, 'gCO2e').to('tCO2e'))}")
 
         water = self._water(wue, grid, hosted, e_it, trace)
         embodied, embodied_share = self._embodied(group, seconds, lifetime_years, trace)
@@ -149,7 +157,8 @@ class SustainabilityModel(ForwardModel):
                 return None
             litres_per_kwh, note = float(sourced.m_as("L/kWh")), sourced.path
         litres = float(sustainability.water_usage(e_it / JOULES_PER_KWH, litres_per_kwh))
-        trace.append(f"Water {litres_per_kwh:g} L/kWh ({note}) x IT energy = {litres:,.4g} L")
+        trace.append(f"Water {stated(litres_per_kwh)} L/kWh ({note}) x IT energy = "
+                     f"{number(litres)} L")
         return Q(litres, "L")
 
     @staticmethod
@@ -164,7 +173,7 @@ class SustainabilityModel(ForwardModel):
             return None, None
         total_kg = float(per_unit.m_as("kgCO2e")) * group.total_accelerators
         total = Q(total_kg, "kgCO2e").to("tCO2e")
-        counted = (f"Embodied carbon {total:~.4g} for {group.total_accelerators} x "
+        counted = (f"Embodied carbon {quantity(total)} for {group.total_accelerators} x "
                    f"{zoo_defaults.cite(per_unit)}")
         life_years, life_note = zoo_defaults.given_or_zoo(
             lifetime_years, "year", "lifetime_years", zoo_defaults.SERVICE_LIFE, required=False)
@@ -172,6 +181,7 @@ class SustainabilityModel(ForwardModel):
             trace.append(f"{counted}; not amortized ({life_note}): pass lifetime_years")
             return total, None
         share = float(sustainability.amortized(total_kg, seconds / DAY / YEAR_DAYS, life_years))
-        trace.append(f"{counted}; {share / 1e3:,.4g} tCO2e of it charged to this period over a "
+        trace.append(f"{counted}; {quantity(Q(share, 'kgCO2e').to('tCO2e'))} of it charged to "
+                     "this period over a "
                      f"{life_note} life")
         return total, Q(share, "kgCO2e").to("tCO2e")
