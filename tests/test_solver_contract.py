@@ -228,3 +228,22 @@ def test_a_result_is_frozen_typed_and_keeps_its_forms():
     assert "| ttft |" in result._repr_markdown_()
     assert "<td>ttft</td>" in result._repr_html_()
     assert result.to_dict()["feasible"] is True
+
+
+def test_a_scenario_evaluates_extra_solvers_by_name_in_every_form():
+    import mlsysim
+
+    scenario = mlsysim.Scenarios.ChatbotServing
+    plain = scenario.evaluate()
+    extra = scenario.evaluate(solvers=["EconomicsModel"])
+    assert plain.solvers == {} and "EconomicsModel" not in plain.scorecard()
+    economics = extra.solvers["EconomicsModel"]
+    # Fed from the scenario by name: the same fleet, period and grid the macro level charges.
+    assert economics.tco == extra.macro.metrics["tco"]
+    assert "+ EconomicsModel: capex 220,000 USD;" in extra.scorecard()
+    assert "- **EconomicsModel**: capex 220,000 USD;" in extra._repr_markdown_()
+    assert "<p><b>EconomicsModel</b>: capex 220,000 USD;" in extra._repr_html_()
+    assert extra.to_dict()["solvers.EconomicsModel.tco"]["unit"] == "USD"
+    with pytest.raises(InputError, match=r"solvers must be a list of registered solver names, "
+                                         r"got 'EconomicsModel'"):
+        scenario.evaluate(solvers="EconomicsModel")

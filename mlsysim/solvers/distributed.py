@@ -8,6 +8,7 @@ from typing import Any
 from ..engine.checks import (check_context, check_count, check_flag, check_fraction, check_share,
                              check_tensor_parallel, peak_for, resolve_entry, show)
 from ..engine.engine import Engine, default_seq_len
+from ..engine.profile import PerformanceProfile
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
@@ -66,8 +67,8 @@ class DistributedResult(SolverResult):
     feasible: bool = Field(description="Whether memory_per_rank fits in one accelerator.")
     parallelism: dict[str, int] = Field(description="The layout: dp, tp, pp, ep, microbatches, "
                                                     "microbatch_size, interleave.")
-    node_profile: Any = Field(description="Engine.solve of one microbatch on one accelerator "
-                                          "(a PerformanceProfile).")
+    node_profile: PerformanceProfile = Field(description="Engine.solve of one microbatch on one "
+                                                         "accelerator.")
 
 
 class DistributedModel(ForwardModel):
