@@ -2,7 +2,7 @@
 
 Every command lives in one module of this package and is registered below, explicitly, in
 the order ``mlsysim --help`` lists them: :mod:`.zoo` (``zoo``, ``show``), :mod:`.solvers`
-(``eval``, ``serve``, ``schema``, ``validate``), :mod:`.lineage` (``audit``,
+(``eval``, ``serve``, ``solvers``, ``schema``, ``validate``), :mod:`.lineage` (``audit``,
 ``site build``) and :mod:`.appendix` (``appendix build|check|render``). Importing a command
 module registers nothing; only this file puts commands on :data:`app`. All of them follow
 one exit-code contract (:mod:`.contract`): 0 success, 1 bad input, 2 out of memory, 3 a
@@ -26,6 +26,7 @@ COMMANDS = (
     ("show", zoo.show),
     ("eval", solvers.eval_command),
     ("serve", solvers.serve_command),
+    ("solvers", solvers.solvers_command),
     ("schema", solvers.schema_command),
     ("validate", solvers.validate_command),
     ("audit", lineage.audit),

@@ -1,4 +1,5 @@
-"""``mlsysim eval``, ``serve``, ``schema`` and ``validate``: the solvers on the command line.
+"""``mlsysim eval``, ``serve``, ``solvers``, ``schema`` and ``validate``: the solvers on the
+command line.
 
 Exit codes: 0 success, 1 bad input (unknown name, value out of range, bad plan file),
 2 physically infeasible (out of memory), 3 a constraint (SLA, budget) or a plan's assert
@@ -86,7 +87,7 @@ def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
     from ..zoo.registry import default_zoo
 
     def run():
-        from ..engine.engine import MAX_NAME_LENGTH
+        from ..engine.checks import MAX_NAME_LENGTH
         from ..scenarios.plan import evaluate_plan, load_plan
 
         try:
@@ -150,6 +151,38 @@ CAPACITY_OPTIONS = ("slo_ttft", "slo_itl", "output_tokens", "arrival_rate")
 DEFAULT_OUTPUT_TOKENS = 256
 
 
+def solvers_command(
+        name: Optional[str] = typer.Argument(None, help="A solver's name (e.g. ServingModel): "
+                                                        "list its result fields."),
+        output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
+    """The registered solvers: name, the scenario modes each serves (a plan's `solvers:`), and
+    what it predicts; with NAME, the fields of its result."""
+    from ..solvers import registry
+
+    records = registry.records() if name is None else \
+        (_solve_orfail(lambda: registry.get(name), output),)
+    if output is Output.json:
+        typer.echo(dumps([record.to_dict() for record in records]))
+    elif name is not None:
+        record = records[0]
+        rows = list(record.result.field_descriptions().items())
+        if output is Output.markdown:
+            typer.echo(f"**{record.name}** ({', '.join(record.modes)}): {record.summary}\n\n"
+                       "| field | meaning |\n|---|---|\n"
+                       + "\n".join(f"| {field} | {text} |" for field, text in rows))
+        else:
+            width = max(len(field) for field, _ in rows)
+            typer.echo(f"{record.name} ({', '.join(record.modes)}): {record.summary}\n"
+                       + "\n".join(f"  {field:<{width}}  {text}" for field, text in rows))
+    elif output is Output.markdown:
+        typer.echo("| solver | modes | what it predicts |\n|---|---|---|\n" + "\n".join(
+            f"| {r.name} | {', '.join(r.modes)} | {r.summary} |" for r in records))
+    else:
+        width = max(len(r.name) for r in records)
+        typer.echo("\n".join(f"{r.name:<{width}}  {', '.join(r.modes):<30}  {r.summary}"
+                              for r in records))
+
+
 def serve_command(
         ctx: typer.Context,
         model: str = typer.Argument(..., help="Decoder language model, e.g. Llama3_70B."),
@@ -202,9 +235,9 @@ def serve_command(
                         _slo(slo_itl, "--slo-itl", "50ms", output), output_tokens, arrival_rate,
                         output)
         return
-    from ..solvers import ServingModel
+    from ..solvers import registry
 
-    result = _solve_orfail(lambda: ServingModel().solve(
+    result = _solve_orfail(lambda: registry.get("ServingModel").create().solve(
         model, hardware, seq_len=seq_len, batch_size=1 if batch_size is None else batch_size,
         precision=precision, efficiency=efficiency, tp_size=tp_size), output)
     _emit(result, output, str(result))

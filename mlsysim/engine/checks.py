@@ -1,4 +1,5 @@
-"""Checks of solver arguments, shared by the engine, the solvers and scenario evaluation.
+"""Checks of solver arguments: the one home of input validation for the engine, the solvers,
+scenario evaluation and the command line (registry names, counts, shares, quantities, precision).
 
 Each failure is an :class:`~mlsysim.errors.InputError` whose message names the argument,
 the value it got (cut to a readable length), the limit and the fix. Types are checked
@@ -15,7 +16,7 @@ from typing import Any
 
 # `show` is the one echo of a bad value in messages (errors.shown), under the name the
 # checks use.
-from ..errors import InputError, PrecisionError
+from ..errors import InputError, PrecisionError, UnknownNameError
 from ..errors import shown as show
 from .precision import BYTES_PER_VALUE
 
@@ -193,3 +194,42 @@ def largest_node(hardware_path: str) -> tuple[int, str] | None:
             if getattr(record, "accelerator", None) == hardware_path and size:
                 found.append((int(size), record.path))
     return min(found, key=lambda item: (-item[0], item[1])) if found else None
+
+
+_RESOLVED: dict[tuple[str, str], Any] = {}
+
+#: Longest registry name or path ``resolve_entry`` looks up; longer text is refused at once.
+MAX_NAME_LENGTH = 200
+
+
+def resolve_entry(value: Any, namespace: str, argument: str) -> Any:
+    """A registry entry from an object or a name ("H100", "Hardware.Cloud.H100")."""
+    if not isinstance(value, str):
+        return value
+    key = (namespace, value)
+    entry = _RESOLVED.get(key)
+    if entry is None:
+        from ..zoo.registry import default_zoo
+
+        if len(value) > MAX_NAME_LENGTH:
+            raise UnknownNameError(
+                f"{argument}: {show(value)} is not a {namespace} name or path (those are at "
+                f"most {MAX_NAME_LENGTH} characters); list them with `mlsysim zoo {namespace}`",
+                name=value)
+        zoo = default_zoo()
+        try:
+            path = zoo.lookup(value, namespaces=(namespace,))
+        except UnknownNameError as exc:
+            message = str(exc).replace(repr(value), show(value))  # cut a long echoed name
+            raise type(exc)(f"{argument}: {message}", name=exc.name,
+                            suggestions=exc.suggestions) from None
+        entry = zoo.resolve(path)
+        _RESOLVED[key] = entry
+    return entry
+
+
+def peak_for(chip, precision: str) -> tuple[float, str]:
+    """(peak rate, unit) of ``precision`` on ``chip``; InputError for a precision mlsysim does not
+    know, PrecisionError when the chip lists none (naming the precisions it supports)."""
+    check_precision(chip, precision)
+    return chip.peaks[precision], ("OP/s" if precision.startswith("int") else "FLOP/s")

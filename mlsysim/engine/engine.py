@@ -5,55 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import InputError, OOMError, UnknownNameError
+from ..errors import OOMError
 from ..physics import roofline
 from . import calibration
-from .checks import (MAX_COUNT, check_context, check_count, check_flag,  # noqa: F401 (re-exported)
-                     check_fraction, check_precision, check_quantity, check_share, show)
+from .checks import check_context, check_count, check_flag, check_fraction, peak_for, resolve_entry
 from .figures import WorkloadFigures, chip_figures, workload_figures
 from .passes import pass_cost, pass_rate
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
 from ..formatting import si
 from .profile import PerformanceProfile
-
-_RESOLVED: dict[tuple[str, str], Any] = {}
-
-#: Longest registry name or path ``resolve_entry`` looks up; longer text is refused at once.
-MAX_NAME_LENGTH = 200
-
-
-def resolve_entry(value: Any, namespace: str, argument: str) -> Any:
-    """A registry entry from an object or a name ("H100", "Hardware.Cloud.H100")."""
-    if not isinstance(value, str):
-        return value
-    key = (namespace, value)
-    entry = _RESOLVED.get(key)
-    if entry is None:
-        from ..zoo.registry import default_zoo
-
-        if len(value) > MAX_NAME_LENGTH:
-            raise UnknownNameError(
-                f"{argument}: {show(value)} is not a {namespace} name or path (those are at "
-                f"most {MAX_NAME_LENGTH} characters); list them with `mlsysim zoo {namespace}`",
-                name=value)
-        zoo = default_zoo()
-        try:
-            path = zoo.lookup(value, namespaces=(namespace,))
-        except UnknownNameError as exc:
-            message = str(exc).replace(repr(value), show(value))  # cut a long echoed name
-            raise type(exc)(f"{argument}: {message}", name=exc.name,
-                            suggestions=exc.suggestions) from None
-        entry = zoo.resolve(path)
-        _RESOLVED[key] = entry
-    return entry
-
-
-def peak_for(chip, precision: str) -> tuple[float, str]:
-    """(peak rate, unit) of ``precision`` on ``chip``; InputError for a precision mlsysim does not
-    know, PrecisionError when the chip lists none (naming the precisions it supports)."""
-    check_precision(chip, precision)
-    return chip.peaks[precision], ("OP/s" if precision.startswith("int") else "FLOP/s")
-
 
 def modeled_bandwidth(bandwidth):
     """The bandwidth the roofline uses: a chip without a published figure gets no memory roof.

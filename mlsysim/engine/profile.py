@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..formatting import si
+from ..formatting import number, quantity, si
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,8 @@ class PerformanceProfile:
         if self.bandwidth == self.bandwidth:
             ridge = self.peak_rate * self.efficiency / (self.bandwidth * self.memory_efficiency)
             relation = "below" if intensity < ridge else "at or above"
-            lines.append(f"Roofline: intensity {intensity:.3g} FLOP/B is {relation} the ridge "
-                         f"{ridge:.3g} FLOP/B -> {self.bottleneck}-bound, "
+            lines.append(f"Roofline: intensity {number(intensity)} FLOP/B is {relation} the ridge "
+                         f"{number(ridge)} FLOP/B -> {self.bottleneck}-bound, "
                          f"{si(self.latency_s, 's')} per pass")
         else:
             lines.append(f"Roofline: compute only -> {si(self.latency_s, 's')} per pass")
@@ -144,22 +144,22 @@ class PerformanceProfile:
         """A few lines a student can read."""
         verdict = "fits" if self.feasible else "DOES NOT FIT"
         return (f"{self.model} on {self.hardware} ({self.precision}, batch {self.batch_size}): "
-                f"{self.latency.to_compact():~.3g} per pass, {self.throughput:~.4g}, "
+                f"{quantity(self.latency)} per pass, {quantity(self.throughput)}, "
                 f"{self.bottleneck}-bound, MFU {self.mfu:.1%}; memory "
-                f"{self.memory_footprint.to('GB'):~.3g} of {self.memory_capacity.to('GB'):~.3g} "
+                f"{quantity(self.memory_footprint)} of {quantity(self.memory_capacity)} "
                 f"({verdict})")
 
     def __str__(self) -> str:
         return self.summary()
 
     def _display_rows(self) -> list[tuple[str, str]]:
-        return [("Latency", f"{self.latency.to_compact():~.4g}"),
-                ("Throughput", f"{self.throughput:~.4g}"),
+        return [("Latency", quantity(self.latency)),
+                ("Throughput", quantity(self.throughput)),
                 ("Bottleneck", self.bottleneck), ("MFU", f"{self.mfu:.1%}"),
-                ("Memory", f"{self.memory_footprint.to('GB'):~.4g} of "
-                           f"{self.memory_capacity.to('GB'):~.4g}"),
+                ("Memory", f"{quantity(self.memory_footprint)} of "
+                           f"{quantity(self.memory_capacity)}"),
                 ("Feasible", "yes" if self.feasible else "no"),
-                ("Energy", f"{self.energy.to_compact():~.4g}")]
+                ("Energy", quantity(self.energy))]
 
     def _display_title(self) -> str:
         return f"{self.model} on {self.hardware} ({self.precision}, batch {self.batch_size})"

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..errors import InputError, MlsysimError, PrecisionError
 from ..physics import roofline
-from .checks import (check_context, check_count, check_flag, check_precision, show,
-                     usable_precisions)
-from .engine import check_fraction, default_seq_len, modeled_bandwidth, resolve_entry
+from .checks import (check_context, check_count, check_flag, check_fraction, check_precision,
+                     resolve_entry, show, usable_precisions)
+from .engine import default_seq_len, modeled_bandwidth
 from .figures import chip_figures, workload_figures
 from .passes import pass_cost, pass_rate
 from .precision import BYTES_PER_VALUE, activation_bytes, bytes_per_value, optimizer_bytes

@@ -11,18 +11,18 @@ feasibility level is SKIPPED: an out-of-memory design has no latency to judge.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 from ..engine import calibration
-from ..engine.checks import (check_context, check_tensor_parallel, largest_node,
+from ..engine.checks import (check_context, check_tensor_parallel, largest_node, resolve_entry,
                              show)
-from ..engine.engine import Engine, default_seq_len, resolve_entry
+from ..engine.engine import Engine, default_seq_len
 from ..engine.figures import workload_figures
-from ..errors import InputError
-from ..solvers import zoo_defaults
-from ..solvers import (CheckpointModel, DistributedModel, EconomicsModel, ReliabilityModel,
-                       ServingModel, SustainabilityModel)
+from ..errors import InputError, UnknownNameError
+from ..solvers import registry, zoo_defaults
 from ..systems.fleet import DeviceGroup, Fleet
+from ..formatting import stated
 from .evaluation import LevelResult, Status, SystemEvaluation, fmt
 
 def __getattr__(name: str) -> Any:
@@ -43,8 +43,9 @@ def sla_warning_margin() -> float:
     return float(calibration.value("HeldOutMedianError"))
 
 
-#: Fields ``evaluate`` accepts as overrides beyond the scenario's own.
-SOLVER_OVERRIDES = ("efficiency", "memory_efficiency")
+#: Fields ``evaluate`` accepts as overrides beyond the scenario's own: efficiencies, and
+#: ``solvers``, names of registered solvers to run besides the ones the levels use.
+SOLVER_OVERRIDES = ("efficiency", "memory_efficiency", "solvers")
 
 
 def evaluate_scenario(spec: Any, **overrides: Any) -> SystemEvaluation:
@@ -54,13 +55,40 @@ def evaluate_scenario(spec: Any, **overrides: Any) -> SystemEvaluation:
     model = resolve_entry(spec.workload, "Models", "workload")
     hardware = resolve_entry(spec.hardware, "Hardware", "hardware")
     _check_spec(spec, model, hardware)
+    extra = _requested_solvers(solver_args.pop("solvers", ()), spec.mode)
     run = _Run(spec, model, hardware, solver_args)
     feasibility, performance = run.feasibility_and_performance()
     macro = run.macro() if feasibility.status is not Status.FAIL else _skipped("Macro/Economics")
     path = spec.path or "(plan)"
     return SystemEvaluation(scenario=path, title=spec.name, setup=run.setup(),
                             feasibility=feasibility, performance=performance, macro=macro,
-                            results=run.results)
+                            results=run.results,
+                            solvers={record.name: run.extra(record) for record in extra})
+
+
+def _requested_solvers(requested: Any, mode: str) -> tuple[registry.SolverRecord, ...]:
+    """The registry records of ``requested`` (solver names), each checked to serve ``mode``."""
+    if isinstance(requested, str) or not isinstance(requested, (list, tuple)):
+        raise InputError(f"solvers must be a list of registered solver names, got "
+                         f"{show(requested)}; e.g. solvers=['ServingModel']", name="solvers",
+                         value=requested)
+    records = []
+    for name in dict.fromkeys(requested):
+        try:
+            record = registry.get(name)
+        except UnknownNameError as exc:
+            raise InputError(f"solvers: {exc}", name="solvers", value=name) from None
+        if mode not in record.modes:
+            raise InputError(f"solvers: {record.name} serves {', '.join(record.modes)} "
+                             f"scenarios, not {mode}; remove it or change the mode",
+                             name="solvers", value=name)
+        records.append(record)
+    return tuple(records)
+
+
+def _solver(name: str) -> Any:
+    """A fresh instance of the registered solver ``name``."""
+    return registry.get(name).create()
 
 
 def _with_overrides(spec: Any, overrides: dict[str, Any]) -> Any:
@@ -157,6 +185,23 @@ class _Run:
         extra = f", seq {s.seq_len}" if s.seq_len else ""
         return f"{what} ({s.mode}, {s.precision}, batch {s.batch_size}{extra})"
 
+    def extra(self, record: registry.SolverRecord) -> Any:
+        """Run a solver the caller asked for by name, fed by parameter name from the scenario
+        (:data:`~mlsysim.solvers.registry.SCENARIO_INPUTS`)."""
+        s = self.spec
+        needs = inspect.signature(record.solver.solve).parameters
+        available = {"model": self.model, "hardware": self.hardware,
+                     "fleet": self.fleet if "fleet" in needs else None,
+                     "precision": s.precision, "batch_size": s.batch_size, "seq_len": s.seq_len,
+                     "tp_size": s.tp_size, "pp_size": s.pp_size,
+                     "microbatch_count": s.microbatch_count, "zero_stage": s.zero_stage,
+                     "activation_recomputation": s.activation_recomputation,
+                     "duration_days": s.duration_days, "datacenter": s.grid, "grid": s.grid,
+                     "mfu": s.utilization, **self.solver_args}
+        result = record.create().solve(**registry.scenario_arguments(record, available))
+        self.results[record.name] = result
+        return result
+
     @functools.cached_property
     def fleet(self) -> Fleet | DeviceGroup:
         """What the macro level charges for: the cluster's first ``devices`` accelerators,
@@ -241,7 +286,7 @@ class _Run:
         tp = s.tp_size or s.devices
         eta_p, eta_pm = self._efficiency("prefill")
         eta_d, eta_dm = self._efficiency("decode")
-        serving = ServingModel()
+        serving = _solver("ServingModel")
         prefill = serving.solve(self.model, self.hardware, seq_len=int(seq),
                                 batch_size=s.batch_size, precision=s.precision, efficiency=eta_p,
                                 tp_size=tp, memory_efficiency=eta_pm)
@@ -281,7 +326,7 @@ class _Run:
                              "Research_1024_H100)", name="cluster", value=None)
         fleet = self.fleet
         eta, _ = self._efficiency("training")
-        result = DistributedModel().solve(
+        result = _solver("DistributedModel").solve(
             self.model, fleet, s.batch_size, precision=s.precision, efficiency=eta,
             tp_size=s.tp_size or 1, pp_size=s.pp_size, microbatch_count=s.microbatch_count,
             zero_stage=s.zero_stage, activation_recomputation=s.activation_recomputation,
@@ -351,9 +396,9 @@ class _Run:
             ("power", s.power_budget), ("energy", s.energy_budget),
             ("carbon", s.carbon_budget), ("cost", s.cost_budget)) if value is not None}
         try:
-            sustain = SustainabilityModel().solve(fleet, s.duration_days, datacenter=s.grid,
+            sustain = _solver("SustainabilityModel").solve(fleet, s.duration_days, datacenter=s.grid,
                                                   mfu=s.utilization)
-            econ = EconomicsModel().solve(fleet, s.duration_days, grid=s.grid,
+            econ = _solver("EconomicsModel").solve(fleet, s.duration_days, grid=s.grid,
                                           mfu=s.utilization)
         except InputError as exc:
             return LevelResult("Macro/Economics", Status.SKIPPED, f"not evaluated: {exc}",
@@ -387,7 +432,7 @@ class _Run:
             elif value > budget:
                 failed.append(f"{name.capitalize()} over budget: {fmt(value)} {note} > "
                               f"{fmt(budget)}")
-        days = f"{s.duration_days:g} days"
+        days = f"{stated(s.duration_days)} days"
         summary = f"{fmt(sustain.total_energy)}, {fmt(sustain.carbon_footprint)} over {days}"
         if econ.tco is not None:
             summary += f"; TCO {fmt(econ.tco)}"
@@ -403,8 +448,8 @@ class _Run:
 
     def _reliability(self, fleet: Any, metrics: dict[str, Any], trace: list[str]) -> None:
         s = self.spec
-        ckpt = CheckpointModel().solve(self.model, s.precision)
-        rel = ReliabilityModel().solve(fleet, s.duration_days * 24,
+        ckpt = _solver("CheckpointModel").solve(self.model, s.precision)
+        rel = _solver("ReliabilityModel").solve(fleet, s.duration_days * 24,
                                        checkpoint_time_s=ckpt.write_time)
         self.results.update(checkpoint=ckpt, reliability=rel)
         metrics.update(fleet_mtbf=rel.fleet_mtbf, goodput=rel.goodput,

@@ -64,6 +64,8 @@ class SystemEvaluation:
     performance: LevelResult
     macro: LevelResult
     results: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Results of the registered solvers the caller named (``solvers:`` in a plan), by name.
+    solvers: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def levels(self) -> tuple[LevelResult, LevelResult, LevelResult]:
@@ -102,6 +104,10 @@ class SystemEvaluation:
             body += _wrap(head + level.summary, inner, len(head))
             for reason in level.reasons:
                 body += _wrap(" " * len(head) + "- " + reason, inner, len(head) + 2)
+        for name, result in self.solvers.items():
+            head = f"+ {name}: "
+            body += _wrap(head + "; ".join(f"{key} {text}" for key, text in
+                                           result._display_rows()), inner, len(head))
         verdict = f"Verdict: {self.status.value}"
         top = "┌" + "─" * (SCORECARD_WIDTH - 2) + "┐"
         rule = "├" + "─" * (SCORECARD_WIDTH - 2) + "┤"
@@ -128,6 +134,9 @@ class SystemEvaluation:
             for name, value in level.metrics.items():
                 out[f"{key}.{name}"] = to_jsonable(value)
             out[f"{key}.reasons"] = list(level.reasons)
+        for name, result in self.solvers.items():
+            for field_name, value in result.to_dict().items():
+                out[f"solvers.{name}.{field_name}"] = value
         return out
 
     def _repr_markdown_(self) -> str:
@@ -135,8 +144,12 @@ class SystemEvaluation:
             f"| {level.level} | **{level.status.value}** | {_md(level.summary)}"
             + "".join(f"<br>– {_md(reason)}" for reason in level.reasons) + " |"
             for level in self.levels)
+        extra = "".join(f"\n- **{name}**: " + _md("; ".join(f"{key} {text}" for key, text in
+                                                        result._display_rows()))
+                        for name, result in self.solvers.items())
         return (f"**{_md(self.title)}** — {_md(self.setup)}\n\n| Level | Status | |\n"
-                f"|---|---|---|\n{rows}\n\n**Verdict: {self.status.value}**\n")
+                f"|---|---|---|\n{rows}\n{extra + chr(10) if extra else ''}\n"
+                f"**Verdict: {self.status.value}**\n")
 
     def _repr_html_(self) -> str:
         colours = {Status.PASS: "#1b7f3b", Status.WARNING: "#a15c00", Status.FAIL: "#b3261e",
@@ -147,9 +160,12 @@ class SystemEvaluation:
             f"{level.status.value}</td><td>{html.escape(level.summary)}"
             + "".join(f"<br>– {html.escape(r)}" for r in level.reasons) + "</td></tr>"
             for level in self.levels)
+        extra = "".join(f"<p><b>{html.escape(name)}</b>: " + html.escape("; ".join(
+            f"{key} {text}" for key, text in result._display_rows())) + "</p>"
+            for name, result in self.solvers.items())
         return (f"<div class='mlsysim-evaluation'><b>{html.escape(self.title)}</b> — "
                 f"{html.escape(self.setup)}<table><tr><th>Level</th><th>Status</th><th></th>"
-                f"</tr>{rows}</table><b>Verdict: {self.status.value}</b></div>")
+                f"</tr>{rows}</table>{extra}<b>Verdict: {self.status.value}</b></div>")
 
 
 def _row(text: str, inner: int) -> str:

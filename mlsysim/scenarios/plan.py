@@ -34,7 +34,8 @@ from ..engine.checks import show
 from ..errors import InputError, UnknownNameError
 from .spec import LIMITS, Count, check_limit, describe_errors
 
-ASSERT_PATTERN = re.compile(r"^\s*(feasibility|performance|macro)\.(\w+)\s*(<=|>=|<|>|==)\s*(.+?)\s*$")
+ASSERT_PATTERN = re.compile(r"^\s*(feasibility|performance|macro|solvers\.\w+)\.(\w+)\s*"
+                            r"(<=|>=|<|>|==)\s*(.+?)\s*$")
 OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
              "==": operator.eq}
 
@@ -86,10 +87,15 @@ class PlanFile(BaseModel):
     duration_days: float = Field(default=365.0, gt=0, allow_inf_nan=False)
     efficiency: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False,
                                      description="Share of peak compute (default: calibrated).")
+    solvers: list[str] = Field(default_factory=list, description=(
+        "Registered solvers to run besides the ones the scorecard uses (`mlsysim solvers` "
+        "lists them and the modes each serves); each is fed from the plan by parameter name "
+        "and its results are asserted as 'solvers.<Name>.<field>'."))
     constraints: PlanConstraints = Field(default_factory=PlanConstraints)
     asserts: list[str] = Field(default_factory=list, description=(
         "Checks on results: '<level>.<metric> <op> <value>', level one of feasibility, "
-        "performance, macro; op one of < <= > >= ==; e.g. 'performance.latency < 10 ms'."))
+        "performance, macro or solvers.<Name>; op one of < <= > >= ==; e.g. "
+        "'performance.latency < 10 ms'."))
 
 
 def check_constraint(name: str, value: Any) -> str:
@@ -169,7 +175,7 @@ def plan_to_scenario(plan: PlanFile) -> Any:
     zoo = default_zoo()
 
     def path(name: str | None, namespace: str, field: str) -> str | None:
-        from ..engine.engine import MAX_NAME_LENGTH
+        from ..engine.checks import MAX_NAME_LENGTH
 
         if name is None:
             return None
@@ -184,7 +190,8 @@ def plan_to_scenario(plan: PlanFile) -> Any:
             raise type(exc)(f"{field}: {message}", name=exc.name,
                             suggestions=exc.suggestions) from None
 
-    data = plan.model_dump(exclude={"constraints", "asserts", "efficiency", "fleet", "region"})
+    data = plan.model_dump(exclude={"constraints", "asserts", "efficiency", "fleet", "region",
+                                    "solvers"})
     data.update(workload=path(plan.workload, "Models", "workload"),
                 hardware=path(plan.hardware, "Hardware", "hardware"),
                 cluster=path(plan.fleet, "Systems", "fleet"),
@@ -200,7 +207,9 @@ def plan_to_scenario(plan: PlanFile) -> Any:
 
 def evaluate_plan(plan: PlanFile):
     """(SystemEvaluation, [AssertResult]) for a plan."""
-    overrides = {"efficiency": plan.efficiency} if plan.efficiency is not None else {}
+    overrides: dict[str, Any] = {"solvers": plan.solvers} if plan.solvers else {}
+    if plan.efficiency is not None:
+        overrides["efficiency"] = plan.efficiency
     evaluation = plan_to_scenario(plan).evaluate(**overrides)
     return evaluation, [check_assert(text, evaluation) for text in plan.asserts]
 
@@ -211,7 +220,7 @@ def _parse_assert(text: str):
     match = ASSERT_PATTERN.match(text)
     if not match:
         raise InputError(f"assert {show(text)} is not '<level>.<metric> <op> <value>' (level: "
-                         "feasibility, performance or macro; op: < <= > >= ==), e.g. "
+                         "feasibility, performance, macro or solvers.<Name>; op: < <= > >= ==), e.g. "
                          "'performance.latency < 10 ms'", name="asserts", value=text)
     level, metric, op, raw = match.groups()
     try:
@@ -231,12 +240,19 @@ def check_assert(text: str, evaluation: Any) -> AssertResult:
     from .evaluation import fmt
 
     level_name, metric, op, expected = _parse_assert(text)
-    level = getattr(evaluation, level_name)
-    if metric not in level.metrics:
-        available = ", ".join(sorted(level.metrics)) or "none (the level was skipped)"
+    if level_name.startswith("solvers."):
+        solver = level_name.partition(".")[2]
+        if solver not in evaluation.solvers:
+            return AssertResult(text, False, None, f"{level_name} was not run; add {solver} to "
+                                                    "the plan's solvers")
+        metrics = evaluation.solvers[solver].values
+    else:
+        metrics = getattr(evaluation, level_name).metrics
+    if metric not in metrics:
+        available = ", ".join(sorted(metrics)) or "none (the level was skipped)"
         return AssertResult(text, False, None, f"{level_name} has no metric {metric!r}; it has "
                                                 f"{available}")
-    actual = level.metrics[metric]
+    actual = metrics[metric]
     if actual is None:
         return AssertResult(text, False, None, f"{level_name}.{metric} is unknown (data missing)")
     try:

@@ -1,21 +1,25 @@
 """Solvers (experimental API): serving, serving capacity and tail latency, distributed
 training, and the macro models.
 
-Parameter names follow the textbook's earlier release so notebooks keep working.
+Parameter names follow the textbook's earlier release so notebooks keep working. Each solver
+returns its own typed result (a :class:`SolverResult` subclass); :mod:`.registry` lists them
+all, with the scenario modes each serves.
 """
 
 from .base import ForwardModel, SolverResult
-from .checkpoint import CheckpointModel
+from .checkpoint import CheckpointModel, CheckpointResult
 from .continuous_batching import (ContinuousBatchingModel, ContinuousBatchingResult,
                                   serve_request)
-from .distributed import DistributedModel
-from .economics import EconomicsModel
-from .reliability import ReliabilityModel
-from .serving import ServingModel
-from .sustainability import SustainabilityModel
+from .distributed import DistributedModel, DistributedResult
+from .economics import EconomicsModel, EconomicsResult
+from .reliability import ReliabilityModel, ReliabilityResult
+from .serving import ServingModel, ServingResult
+from .sustainability import SustainabilityModel, SustainabilityResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
 
-__all__ = ["CheckpointModel", "ContinuousBatchingModel", "ContinuousBatchingResult",
-           "DistributedModel", "EconomicsModel", "ForwardModel", "ReliabilityModel",
-           "ServingModel", "SolverResult", "SustainabilityModel", "TailLatencyModel",
+__all__ = ["CheckpointModel", "CheckpointResult", "ContinuousBatchingModel",
+           "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
+           "EconomicsModel", "EconomicsResult", "ForwardModel", "ReliabilityModel",
+           "ReliabilityResult", "ServingModel", "ServingResult", "SolverResult",
+           "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
            "TailLatencyResult", "serve_request"]

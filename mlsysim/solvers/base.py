@@ -1,48 +1,70 @@
-"""The solver base class and the result container they share."""
+"""What every solver shares: the ``ForwardModel`` interface and the ``SolverResult`` base model.
+
+A solver's result is a frozen pydantic model with one typed, described field per output
+(``ServingResult.ttft``, ``ReliabilityResult.goodput``) and the ``constraint_trace`` that
+explains it. Field descriptions are written once and shown in the API reference, the
+``mlsysim solvers`` listing and the JSON Schema (``ServingResult.model_json_schema()``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+import pint
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..formatting import quantity
 
+#: The annotation of a field holding a pint Quantity (any unit; the description names it).
+Quantity = pint.Quantity
+
 
 class ForwardModel:
-    """A solver: given a configuration, predict what it costs. Subclasses define ``solve``."""
+    """A solver: given a configuration, predict what it costs. Subclasses define ``solve``,
+    returning their own :class:`SolverResult` subclass."""
 
     name: str = "ForwardModel"
 
-    def solve(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - interface
+    def solve(self, *args: Any, **kwargs: Any) -> SolverResult:  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} does not implement solve()")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-@dataclass(frozen=True)
-class SolverResult:
+class SolverResult(BaseModel):
     """Named results (Quantities, floats, booleans) with the reasoning behind them.
 
-    Fields are read as attributes (``result.ttft``); ``to_dict`` gives plain
-    numbers in SI units for JSON.
+    Fields are read as attributes (``result.ttft``); ``to_dict`` gives plain numbers for JSON
+    (a Quantity as ``{"value", "unit"}``); ``str()``, ``_repr_markdown_`` and ``_repr_html_``
+    write each number with :func:`mlsysim.formatting.quantity`.
     """
 
-    solver: str
-    values: dict[str, Any]
-    constraint_trace: tuple[str, ...] = field(default=())
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
 
-    def __getattr__(self, name: str) -> Any:
-        values = object.__getattribute__(self, "values")
-        if name in values:
-            return values[name]
-        raise AttributeError(f"{object.__getattribute__(self, 'solver')} result has no {name!r}; "
-                             f"it has {', '.join(values)}")
+    #: The solver that produced the result; titles its text, markdown and HTML forms.
+    solver: ClassVar[str] = "Solver"
 
-    def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self.values))
+    constraint_trace: tuple[str, ...] = Field(
+        default=(), description="Why: one line per step of the computation, each number "
+                                "cited by its Zoo path where it came from the Zoo.")
+
+    @classmethod
+    def field_descriptions(cls) -> dict[str, str]:
+        """Each field's description, the named results first and the trace last."""
+        fields = {name: spec.description or "" for name, spec in cls.model_fields.items()
+                  if name != "constraint_trace"}
+        fields["constraint_trace"] = cls.model_fields["constraint_trace"].description or ""
+        return fields
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The named results, in declaration order (the trace left out)."""
+        return {name: getattr(self, name) for name in type(self).model_fields
+                if name != "constraint_trace"}
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: Quantities as ``{"value", "unit"}``, nested results expanded, NaN as None."""
         from ..units import to_jsonable
 
         out = {key: to_jsonable(value) for key, value in self.values.items()}
@@ -51,7 +73,7 @@ class SolverResult:
 
     def _display_rows(self) -> list[tuple[str, str]]:
         return [(key, quantity(value)) for key, value in self.values.items()
-                if not hasattr(value, "to_dict")]
+                if value is not None and not hasattr(value, "to_dict")]
 
     def _repr_markdown_(self) -> str:
         from ..display import result_markdown
@@ -65,7 +87,6 @@ class SolverResult:
 
     def __str__(self) -> str:
         lines = [f"{self.solver}:"]
-        lines += [f"  {key}: {quantity(value)}" for key, value in self.values.items()
-                  if not hasattr(value, "to_dict")]
+        lines += [f"  {key}: {text}" for key, text in self._display_rows()]
         lines += [f"  - {line}" for line in self.constraint_trace]
         return "\n".join(lines)

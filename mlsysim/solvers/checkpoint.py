@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.checks import check_flag
-from ..engine.engine import resolve_entry
+from ..engine.checks import check_flag, resolve_entry
 from ..engine.figures import workload_figures
 from ..engine.precision import bytes_per_value, optimizer_bytes
-from ..formatting import si
+from ..formatting import number, si, stated
 from ..physics import checkpoint
 from . import zoo_defaults
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
+
+
+class CheckpointResult(SolverResult):
+    """How big one training checkpoint is and how long writing it takes."""
+
+    solver = "CheckpointModel"
+
+    checkpoint_size: Quantity = Field(description="Weights plus optimizer state (GB).")
+    write_time: Quantity = Field(description="checkpoint_size / storage_bandwidth (s).")
+    storage_bandwidth: Quantity = Field(description="Sustained write bandwidth used (GB/s).")
 
 
 class CheckpointModel(ForwardModel):
@@ -20,16 +31,28 @@ class CheckpointModel(ForwardModel):
     name = "CheckpointModel"
 
     def solve(self, model: Any, precision: str = "bf16", storage_bandwidth: Any = None, *,
-              include_optimizer: bool = True) -> SolverResult:
-        """Checkpoint size and write time.
+              include_optimizer: bool = True) -> CheckpointResult:
+        """Checkpoint size and write time::
 
-        Size = parameters x (bytes of ``precision`` + optimizer bytes): Adam keeps fp32 master
-        weights and two moments (12 bytes per parameter) under mixed precision. Write time =
-        size / ``storage_bandwidth`` (bytes/s, or a Quantity such as "2 TB/s"), which
-        defaults to the Zoo's figure for Meta's Llama 3 storage fabric; a smaller cluster's
-        storage is usually slower, so pass your own.
+            size = parameters x (bytes of precision + optimizer bytes)
+            time = size / storage_bandwidth
+
+        Adam under mixed precision keeps fp32 master weights and two moments (12 bytes per
+        parameter).
+
+        Args:
+            model: A model (a ``Models`` entry or its name).
+            precision: Precision of the saved weights ("bf16").
+            storage_bandwidth: Sustained write bandwidth, bytes/s or a Quantity ("2 TB/s");
+                None takes the Zoo's figure for Meta's Llama 3 storage fabric (a smaller
+                cluster's storage is usually slower, so pass your own).
+            include_optimizer: Save the optimizer state too.
+
+        Returns:
+            CheckpointResult: ``checkpoint_size``, ``write_time``, ``storage_bandwidth`` and
+            the constraint trace.
         """
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         model = resolve_entry(model, "Models", "model")
         w = workload_figures(model)
@@ -37,7 +60,7 @@ class CheckpointModel(ForwardModel):
         per_param = bytes_per_value(precision) + (optimizer_bytes(precision)
                                                    if include_optimizer else 0.0)
         size = float(checkpoint.checkpoint_size(w.parameters, per_param))
-        trace = [f"{w.parameters:,.4g} parameters x {per_param:g} bytes "
+        trace = [f"{stated(w.parameters)} parameters x {number(per_param)} bytes "
                  f"({precision} weights{' + Adam state' if include_optimizer else ''}) = "
                  f"{si(size, 'B')}"]
         bandwidth, note = zoo_defaults.given_or_zoo(storage_bandwidth, "B/s", "storage_bandwidth",
@@ -47,8 +70,6 @@ class CheckpointModel(ForwardModel):
             "slower" if storage_bandwidth is None else ""))
         seconds = float(checkpoint.write_time(size, bandwidth))
         trace.append(f"Write time {si(size, 'B')} / {si(bandwidth, 'B/s')} = {si(seconds, 's')}")
-        return SolverResult(self.name, {
-            "checkpoint_size": Quantity(size, "B").to("GB"),
-            "write_time": Quantity(seconds, "s"),
-            "storage_bandwidth": Quantity(bandwidth, "B/s").to("GB/s"),
-        }, tuple(trace))
+        return CheckpointResult(
+            checkpoint_size=Q(size, "B").to("GB"), write_time=Q(seconds, "s"),
+            storage_bandwidth=Q(bandwidth, "B/s").to("GB/s"), constraint_trace=tuple(trace))

@@ -19,9 +19,8 @@ from ..engine.engine import resolve_entry
 from ..engine.figures import chip_figures, workload_figures
 from ..errors import InputError
 from ..formatting import number, si
-from .base import ForwardModel
+from .base import ForwardModel, SolverResult
 from .serving import ServingModel
-from .typed_result import TypedResult
 
 #: Share of each GPU's memory the server may fill with weights and KV cache, by default: vLLM's
 #: ``gpu_memory_utilization`` default (a convention; the rest holds activations, CUDA graphs
@@ -37,7 +36,7 @@ BLOCK_SIZE = 16
 KV_WALL, ITL_WALL, TTFT_WALL, CAP = "KV-cache memory", "ITL SLO", "TTFT SLO", "max_batch"
 
 
-class ContinuousBatchingResult(TypedResult):
+class ContinuousBatchingResult(SolverResult):
     """The operating point of a continuously batched server on ``tp_size`` GPUs."""
 
     solver = "ContinuousBatchingModel"
@@ -169,6 +168,32 @@ class ContinuousBatchingModel(ForwardModel):
         ITL and TTFT grow with B, so the SLO batch is found by binary search. ``batch_size``
         evaluates that batch instead of searching; ``max_batch`` caps the search (a
         server's max_num_seqs). ``efficiency``/``memory_efficiency`` pass to ServingModel.
+
+            throughput = B O / ((O - 1) t_d(B) + B t_p)
+            ITL = t_d(B) + (B - 1) t_p / (O - 1)
+
+        Args:
+            model: A decoder language model (a Models entry or its name).
+            hardware: The accelerator (a Hardware entry or its name).
+            input_tokens: Prompt tokens per request (I).
+            output_tokens: Generated tokens per request (O), at least 2.
+            tp_size: Tensor-parallel GPUs serving one replica.
+            precision: Weight and activation precision ("fp16", "fp8", ...).
+            slo_ttft: Time-to-first-token target (a time such as "2 s"), or None.
+            slo_itl: Inter-token latency target (a time such as "50 ms"), or None.
+            efficiency: Share of peak compute (None: the calibrated class values).
+            memory_efficiency: Share of peak bandwidth (None: the calibrated class values).
+            block_size: Tokens per paged KV-cache block.
+            memory_fraction: Share of accelerator memory the server may use.
+            max_batch: Largest batch the server admits (None: no cap beyond the KV cache).
+            batch_size: Evaluate this batch instead of searching for the largest.
+            arrival_rate: Poisson requests per second offered; adds the wait for a slot.
+            cv_arrival: Coefficient of variation of inter-arrival times (1 = Poisson).
+            cv_service: Coefficient of variation of the time a request holds a slot.
+
+        Returns:
+            ContinuousBatchingResult: the batch, its latencies and throughput, the binding
+            wall, and the trace.
         """
         from ..units import Quantity
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.checks import check_context, check_flag, check_share, check_tensor_parallel, show
-from ..engine.engine import (Engine, check_count, check_fraction, default_seq_len, peak_for,
-                             resolve_entry)
+from ..engine.checks import (check_context, check_count, check_flag, check_fraction, check_share,
+                             check_tensor_parallel, peak_for, resolve_entry, show)
+from ..engine.engine import Engine, default_seq_len
+from ..engine.profile import PerformanceProfile
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
-from ..formatting import si
+from ..formatting import number, si
 from ..errors import InputError
 from ..physics import communication, memory, pipeline, roofline, transformer
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
 from .serving import TP_ALLREDUCES_PER_LAYER
 
 #: Tensor parallelism all-reduces in forward and backward: twice the forward count.
@@ -32,6 +35,42 @@ ALGORITHMS = ("ring", "tree", "hierarchical")
 FLASH_ATTENTION = True
 
 
+class DistributedResult(SolverResult):
+    """One training step of a transformer over a fleet: time, its parts, throughput, memory."""
+
+    solver = "DistributedModel"
+
+    step_latency_total: Quantity = Field(description="One training step (s): compute + pipeline "
+                                                     "bubble + exposed communication.")
+    compute_latency: Quantity = Field(description="Compute of the step on each accelerator (s), "
+                                                  "stretched by an uneven pipeline split.")
+    communication_latency: Quantity = Field(description="Communication the step waits for (s): "
+                                                        "exposed data-parallel + tensor + "
+                                                        "pipeline + expert.")
+    dp_communication_latency: Quantity = Field(description="Data-parallel gradient all-reduce "
+                                                           "(s), before overlap with backward.")
+    tp_communication_latency: Quantity = Field(description="Tensor-parallel all-reduces (s).")
+    pp_communication_latency: Quantity = Field(description="Pipeline point-to-point transfers "
+                                                           "(s).")
+    ep_communication_latency: Quantity = Field(description="Expert-parallel all-to-alls (s).")
+    pipeline_bubble_latency: Quantity = Field(description="Pipeline bubble (s): (p-1)/(v m) of "
+                                                          "compute.")
+    scaling_efficiency: float = Field(description="compute_latency / step_latency_total: the "
+                                                  "share of the step spent computing.")
+    effective_throughput: Quantity = Field(description="Training tokens per second (token/s).")
+    samples_per_second: Quantity = Field(description="Sequences per second (sample/s).")
+    mfu: float = Field(description="Model FLOPs utilization: 6N FLOPs per token / (step x "
+                                   "accelerators x peak).")
+    memory_per_rank: Quantity = Field(description="What one accelerator holds (B): weights, "
+                                                  "gradients and optimizer state after ZeRO, "
+                                                  "plus activations.")
+    feasible: bool = Field(description="Whether memory_per_rank fits in one accelerator.")
+    parallelism: dict[str, int] = Field(description="The layout: dp, tp, pp, ep, microbatches, "
+                                                    "microbatch_size, interleave.")
+    node_profile: PerformanceProfile = Field(description="Engine.solve of one microbatch on one "
+                                                         "accelerator.")
+
+
 class DistributedModel(ForwardModel):
     """One training step of a transformer over a fleet."""
 
@@ -42,19 +81,48 @@ class DistributedModel(ForwardModel):
               microbatch_count: int = 1, zero_stage: int = 0,
               activation_recomputation: bool = False, seq_len: int | None = None, *,
               interleave: int = 1, allreduce: str = "hierarchical",
-              overlap: float = 0.0) -> SolverResult:
+              overlap: float = 0.0) -> DistributedResult:
         """Step time, communication, pipeline bubble, scaling efficiency and memory per rank.
 
-        ``batch_size`` is the global batch in sequences. The fleet's accelerators split into
-        data-parallel groups of tp x pp ranks: dp = N / (tp * pp); experts shard over ``ep_size``
-        ranks of the data-parallel group. ``overlap`` is the share of backward compute that
-        hides the gradient all-reduce (0 = none). ``seq_len`` defaults to the calibrated
-        training sequence length (2048 tokens), or the model's context if that is shorter.
-        ``efficiency`` left as None takes the calibrated training value
-        (``Literature.Calibration.TrainingComputeEfficiency``), cited in the trace.
+        The fleet's N accelerators split into data-parallel groups of tp x pp ranks,
+        dp = N / (tp pp); experts shard over ``ep_size`` ranks of the data-parallel group::
+
+            T_step   = T_compute + T_bubble + T_comm
+            T_compute = 6 N_params tokens / (N eta P)        (8 N_params with recomputation)
+            T_bubble = T_compute (p - 1) / (v m)
+            T_comm   = exposed(T_dp, overlap) + T_tp + T_pp + T_ep
+            MFU      = 6 N_params tokens / (T_step N P)
+
+        Args:
+            model: A transformer (a ``Models`` entry or its name).
+            fleet: A ``Systems.Clusters`` or ``Systems.Nodes`` entry, or a
+                ``mlsysim.systems.Fleet``.
+            batch_size: Global batch in sequences; a multiple of dp x ``microbatch_count``.
+            precision: Weights and math precision the accelerator lists a peak for.
+            efficiency: Share of peak compute in (0, 1]; None takes the calibrated training
+                value (``Literature.Calibration.TrainingComputeEfficiency``), cited in the trace.
+            tp_size: Tensor-parallel ranks, inside one node.
+            pp_size: Pipeline stages.
+            ep_size: Expert-parallel ranks (mixture-of-experts models), dividing dp.
+            microbatch_count: Microbatches per replica per step (m).
+            zero_stage: ZeRO sharding of optimizer state (1), gradients (2) and weights (3).
+            activation_recomputation: Recompute the forward in the backward pass.
+            seq_len: Tokens per sequence; None takes the calibrated training length (2048) or
+                the model's context if shorter.
+            interleave: Pipeline chunks per stage (v).
+            allreduce: Gradient all-reduce: "ring", "tree" or "hierarchical".
+            overlap: Share of backward compute that hides the gradient all-reduce, in [0, 1].
+
+        Returns:
+            DistributedResult: step time and its parts, throughput, MFU, memory per rank,
+            ``feasible``, the layout and the constraint trace.
+
+        Raises:
+            InputError: sizes that do not divide the fleet, the batch or the layers; a value
+                out of range.
         """
         from ..systems.fleet import Fleet, as_fleet
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         if not isinstance(fleet, Fleet):
             fleet = as_fleet(fleet)
@@ -202,7 +270,7 @@ class DistributedModel(ForwardModel):
             + (" (8N per token: the forward is recomputed)" if activation_recomputation else "")
             + f" / {n} at {eta:.0%} of {si(peak, rate_unit)} = {si(t_compute, 's')}",
             *([f"Uneven pipeline: {w.layers} layers over {pp * v} chunks, the busiest holds "
-               f"{chunk_layers}, so compute is stretched by {imbalance:.3f}"]
+               f"{chunk_layers}, so compute is stretched by {number(imbalance)}"]
               if imbalance > 1 else []),
             f"Pipeline bubble: (p-1)/(v m) = {pp - 1}/({v}x{m}) of compute = {si(t_bubble, 's')}",
             f"Data-parallel all-reduce ({allreduce if dp_nodes > 1 else 'ring, in node'}) of "
@@ -218,26 +286,19 @@ class DistributedModel(ForwardModel):
             + (", recomputed" if activation_recomputation else "")
             + f"), has {si(chip.capacity, 'B')}",
         ]
-        values = {
-            "step_latency_total": Quantity(step, "s"),
-            "compute_latency": Quantity(t_compute, "s"),
-            "communication_latency": Quantity(t_comm, "s"),
-            "dp_communication_latency": Quantity(t_dp, "s"),
-            "tp_communication_latency": Quantity(t_tp, "s"),
-            "pp_communication_latency": Quantity(t_pp, "s"),
-            "ep_communication_latency": Quantity(t_ep, "s"),
-            "pipeline_bubble_latency": Quantity(t_bubble, "s"),
-            "scaling_efficiency": efficiency_scaling,
-            "effective_throughput": Quantity(tokens / step, "token/s"),
-            "samples_per_second": Quantity(global_batch / step, "sample/s"),
-            "mfu": float(step_flops / (step * n * peak)),
-            "memory_per_rank": Quantity(per_rank, "B"),
-            "feasible": bool(feasible),
-            "parallelism": {"dp": dp, "tp": tp, "pp": pp, "ep": ep, "microbatches": m,
-                            "microbatch_size": micro, "interleave": v},
-            "node_profile": node_profile,
-        }
-        return SolverResult(self.name, values, tuple(trace))
+        return DistributedResult(
+            step_latency_total=Q(step, "s"), compute_latency=Q(t_compute, "s"),
+            communication_latency=Q(t_comm, "s"), dp_communication_latency=Q(t_dp, "s"),
+            tp_communication_latency=Q(t_tp, "s"), pp_communication_latency=Q(t_pp, "s"),
+            ep_communication_latency=Q(t_ep, "s"), pipeline_bubble_latency=Q(t_bubble, "s"),
+            scaling_efficiency=efficiency_scaling,
+            effective_throughput=Q(tokens / step, "token/s"),
+            samples_per_second=Q(global_batch / step, "sample/s"),
+            mfu=float(step_flops / (step * n * peak)), memory_per_rank=Q(per_rank, "B"),
+            feasible=bool(feasible),
+            parallelism={"dp": dp, "tp": tp, "pp": pp, "ep": ep, "microbatches": m,
+                         "microbatch_size": micro, "interleave": v},
+            node_profile=node_profile, constraint_trace=tuple(trace))
 
 
 def _expert_share(model: Any) -> float:

@@ -5,20 +5,47 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.checks import check_context, check_tensor_parallel, largest_node
-from ..engine.engine import (check_count, check_fraction, modeled_bandwidth, peak_for,
-                             resolve_entry)
+from ..engine.checks import (check_context, check_count, check_fraction, check_tensor_parallel,
+                             largest_node, peak_for, resolve_entry)
+from ..engine.engine import modeled_bandwidth
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import pass_cost, sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value
 from ..formatting import si
 from ..errors import InputError
 from ..physics import communication, roofline, transformer
-from .base import ForwardModel, SolverResult
+from pydantic import Field
+
+from .base import ForwardModel, Quantity, SolverResult
 
 #: Megatron tensor parallelism all-reduces activations twice per layer in the forward pass
 #: (after attention and after the MLP): Shoeybi et al., "Megatron-LM", 2019, section 3.
 TP_ALLREDUCES_PER_LAYER = 2
+
+
+class ServingResult(SolverResult):
+    """What serving ``batch_size`` requests of ``seq_len`` tokens costs on ``tp_size`` GPUs."""
+
+    solver = "ServingModel"
+
+    ttft: Quantity = Field(description="Time to first token (s): the prefill of every prompt, "
+                                       "plus its tensor-parallel all-reduces.")
+    itl: Quantity = Field(description="Inter-token latency (s): one decode step at the full "
+                                      "context, plus its all-reduces.")
+    kv_cache_size: Quantity = Field(description="KV cache of the whole batch at seq_len (B), "
+                                                "before it is split over the GPUs.")
+    model_weights_size: Quantity = Field(description="Weights at the serving precision (B), all "
+                                                     "GPUs together.")
+    total_memory_required: Quantity = Field(description="Weights, KV cache and activations of "
+                                                        "one decode step (B), all GPUs together.")
+    memory_per_gpu: Quantity = Field(description="What one GPU holds (B): its share of the "
+                                                 "weights and of the KV cache.")
+    memory_utilization: float = Field(description="memory_per_gpu / the GPU's capacity; above 1 "
+                                                  "does not fit.")
+    feasible: bool = Field(description="Whether memory_per_gpu fits in one GPU's memory.")
+    decode_throughput: Quantity = Field(description="Tokens per second while decoding "
+                                                    "(token/s): batch_size / itl.")
+    tp_size: int = Field(description="Tensor-parallel GPUs the model is split over.")
 
 
 class ServingModel(ForwardModel):
@@ -28,18 +55,39 @@ class ServingModel(ForwardModel):
 
     def solve(self, model: Any, hardware: Any, seq_len: int, batch_size: int = 1,
               precision: str = "fp16", efficiency: float | None = None, tp_size: int = 1, *,
-              memory_efficiency: float | None = None) -> SolverResult:
+              memory_efficiency: float | None = None) -> ServingResult:
         """TTFT, ITL, KV cache and memory fit of serving ``batch_size`` requests of ``seq_len``.
 
         Prefill runs the whole prompt (``batch_size`` x ``seq_len`` tokens) through the roofline;
         decode is one step at context ``seq_len``. Under tensor parallelism each GPU holds 1/t of
         the weights and does 1/t of the math, holds 1/min(t, n_kv) of the KV cache (heads are
         replicated past n_kv), and each layer adds two ring all-reduces of the activations over
-        the chip's scale-up link at its fabric's latency. ``efficiency`` and
-        ``memory_efficiency`` left as None take the calibrated prefill and decode class values
-        (``Literature.Calibration``), cited in the trace; a number given is used for both.
+        the chip's scale-up link at its fabric's latency::
+
+            TTFT = max(F_prefill / (t eta P), (W / t + KV / min(t, n_kv)) / (eta_mem BW)) + T_ar
+            ITL  = max(F_step / (t eta P), bytes_step per GPU / (eta_mem BW)) + T_ar
+            KV   = 2 x layers x n_kv x head_dim x bytes x seq_len x batch_size
+
+        Args:
+            model: A decoder language model (a ``Models`` entry or its name, "Llama3_70B").
+            hardware: The GPU (a ``Hardware`` entry or its name, "H100").
+            seq_len: Prompt plus context tokens per request, at most the model's context.
+            batch_size: Concurrent requests (whole number >= 1).
+            precision: Weights and math precision the chip lists a peak for ("fp16", "fp8").
+            efficiency: Share of peak compute in (0, 1]; None takes the calibrated prefill and
+                decode values (``Literature.Calibration``), cited in the trace.
+            tp_size: Tensor-parallel GPUs of one node; must divide the attention heads.
+            memory_efficiency: Share of peak memory bandwidth in (0, 1]; None as above.
+
+        Returns:
+            ServingResult: ``ttft``, ``itl``, KV cache and memory per GPU, ``feasible``, the
+            decode throughput and the constraint trace.
+
+        Raises:
+            InputError: a model that is not a decoder, a value out of range, a ``tp_size``
+                that leaves the node or splits the heads unevenly.
         """
-        from ..units import Quantity
+        from ..units import Quantity as Q
 
         model = resolve_entry(model, "Models", "model")
         w = workload_figures(model)
@@ -124,19 +172,12 @@ class ServingModel(ForwardModel):
         if math.isnan(chip.bandwidth):
             trace.append(f"The Zoo has no memory bandwidth for {chip.name}: memory time is not "
                          "modeled (compute-only roofline), so ITL is a lower bound")
-        values = {
-            "ttft": Quantity(ttft, "s"),
-            "itl": Quantity(itl, "s"),
-            "kv_cache_size": Quantity(kv_total, "B"),
-            "model_weights_size": Quantity(weights, "B"),
-            "total_memory_required": Quantity(footprint, "B"),
-            "memory_per_gpu": Quantity(per_gpu, "B"),
-            "memory_utilization": per_gpu / chip.capacity,
-            "feasible": bool(feasible),
-            "decode_throughput": Quantity(batch / itl, "token/s"),
-            "tp_size": tp,
-        }
-        return SolverResult(self.name, values, tuple(trace))
+        return ServingResult(
+            ttft=Q(ttft, "s"), itl=Q(itl, "s"), kv_cache_size=Q(kv_total, "B"),
+            model_weights_size=Q(weights, "B"), total_memory_required=Q(footprint, "B"),
+            memory_per_gpu=Q(per_gpu, "B"), memory_utilization=per_gpu / chip.capacity,
+            feasible=bool(feasible), decode_throughput=Q(batch / itl, "token/s"), tp_size=tp,
+            constraint_trace=tuple(trace))
 
 
 def _efficiencies(efficiency, memory_efficiency):
@@ -170,12 +211,10 @@ def _efficiencies(efficiency, memory_efficiency):
 
 def _scale_up_latency(node) -> tuple[float, str]:
     """(one-hop latency in s, trace note) of the scale-up fabric of ``node`` (count, path)."""
-    from ..engine.engine import resolve_entry as resolve
-
     fabric = None
     if node is not None:
-        ref = getattr(resolve(node[1], "Systems", "node"), "scale_up_fabric", None)
-        fabric = resolve(ref, "Systems", "fabric") if ref else None
+        ref = getattr(resolve_entry(node[1], "Systems", "node"), "scale_up_fabric", None)
+        fabric = resolve_entry(ref, "Systems", "fabric") if ref else None
     if fabric is not None and fabric.latency is not None:
         return float(fabric.latency.m_as("s")), ""
     name = fabric.name if fabric is not None else "the scale-up link"

@@ -15,8 +15,7 @@ from ..engine.checks import check_count, check_quantity, is_number
 from ..errors import InputError, shown
 from ..formatting import number, si
 from ..physics import queueing
-from .base import ForwardModel
-from .typed_result import TypedResult
+from .base import ForwardModel, SolverResult
 
 #: Percentiles reported, as (field suffix, probability).
 PERCENTILES = (("p50", 0.5), ("p99", 0.99), ("p999", 0.999))
@@ -26,7 +25,7 @@ PERCENTILES = (("p50", 0.5), ("p99", 0.99), ("p999", 0.999))
 MAX_CV = 1e3
 
 
-class TailLatencyResult(TypedResult):
+class TailLatencyResult(SolverResult):
     """Latency percentiles of a request served by one of ``servers`` queues' servers."""
 
     solver = "TailLatencyModel"
@@ -68,6 +67,21 @@ class TailLatencyModel(ForwardModel):
         exponential conditional wait. With ``fan_out`` = n, a request waits for n independent
         leaves, each receiving every request, so its p-quantile is a leaf's p^(1/n)-quantile
         (Dean and Barroso 2013). A load rho >= 1 gives ``stable=False`` and infinite latency.
+
+            rho = arrival_rate x service_time / servers
+            P(W > t) = C(c, a) exp(-(c mu - lambda) t)      (M/M/c, Erlang C)
+
+        Args:
+            service_time: Mean time one server spends on a request (a time or seconds).
+            arrival_rate: Requests per second offered to the servers together.
+            servers: Servers sharing the queue (c).
+            cv_service: Coefficient of variation of the service time (1 = exponential).
+            cv_arrival: Coefficient of variation of inter-arrival times (1 = Poisson).
+            fan_out: Leaves every request waits for (1 = no fan-out).
+
+        Returns:
+            TailLatencyResult: P50, P99 and P99.9 latency, utilisation, mean wait, stability
+            and the trace.
         """
         from ..units import Quantity
 

@@ -78,7 +78,7 @@ def given_or_zoo(given: Any, unit: str, name: str, path: str, *, allow_zero: boo
     """(value in ``unit``, how a trace shows it): the caller's ``given`` value, checked, else
     the Zoo number at ``path``, cited. When not ``required``, a number the Zoo lacks gives
     ``(None, "the Zoo has no <path>")``."""
-    from ..engine.engine import check_quantity
+    from ..engine.checks import check_quantity
     from ..units import Quantity
 
     if given is not None:

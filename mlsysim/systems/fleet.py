@@ -24,7 +24,7 @@ class Fleet:
     oversubscription: float = 1.0
 
     def __post_init__(self):
-        from ..engine.engine import resolve_entry
+        from ..engine.checks import resolve_entry
 
         node = resolve_entry(self.node, "Systems", "node")
         object.__setattr__(self, "node", node)
@@ -43,7 +43,7 @@ class Fleet:
     @classmethod
     def from_cluster(cls, cluster: Any) -> "Fleet":
         """The fleet a ``Systems.Clusters`` entry describes."""
-        from ..engine.engine import resolve_entry
+        from ..engine.checks import resolve_entry
 
         cluster = resolve_entry(cluster, "Systems", "cluster")
         return cls(node=cluster.node, count=cluster.node_count, fabric=cluster.fabric,
@@ -52,7 +52,7 @@ class Fleet:
     # -- derived views -----------------------------------------------------
     @property
     def accelerator(self) -> Any:
-        from ..engine.engine import resolve_entry
+        from ..engine.checks import resolve_entry
 
         return resolve_entry(self.node.accelerator, "Hardware", "accelerator")
 
@@ -66,7 +66,7 @@ class Fleet:
 
     @property
     def scale_up_fabric(self) -> Any:
-        from ..engine.engine import resolve_entry
+        from ..engine.checks import resolve_entry
 
         ref = self.node.scale_up_fabric
         return resolve_entry(ref, "Systems", "fabric") if ref else None
@@ -107,7 +107,7 @@ class DeviceGroup:
     count: int = 1
 
     def __post_init__(self):
-        from ..engine.engine import resolve_entry
+        from ..engine.checks import resolve_entry
 
         object.__setattr__(self, "hardware", resolve_entry(self.hardware, "Hardware", "hardware"))
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
@@ -132,7 +132,7 @@ def as_fleet(value: Any, devices: int = 1) -> "Fleet | DeviceGroup":
     fleet; a ``Systems.Nodes`` entry one node (times ``devices``); a ``Hardware`` entry
     ``devices`` stand-alone devices. Names resolve across those namespaces.
     """
-    from ..engine.engine import resolve_entry
+    from ..engine.checks import resolve_entry
     from .cluster import ClusterSpec
     from .node import SystemNode
 

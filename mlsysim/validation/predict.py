@@ -152,7 +152,7 @@ def _predict_distributed(m: Measurement, entry, cls: str, eta: float) -> Predict
 
 
 def _peak(hardware, precision: str) -> float:
-    from ..engine.engine import peak_for
+    from ..engine.checks import peak_for
     from ..engine.figures import chip_figures
 
     return peak_for(chip_figures(hardware), precision)[0]
