@@ -415,3 +415,19 @@ def test_check_does_not_depend_on_how_the_declaration_is_named(tmp_path, monkeyp
     result = runner.invoke(appendix_app, ["check", "committed", "--as-of", AS_OF,
                                           "--tables", str(tmp_path / "my-tables.yaml")])
     assert result.exit_code == 0, result.output
+
+
+def test_check_finds_a_number_on_a_later_page_of_a_long_latex_table(tmp_path):
+    """A table longer than a page is set as one float per page; drift on the last is found."""
+    build(tmp_path)
+    table = tmp_path / "hardware-cloud.tex"
+    text = table.read_text(encoding="utf-8")
+    assert text.count("\\begin{table}[H]") >= 2 and "continued}" in text
+    original = row_of(text, "AWS Trainium2")
+    assert text.index(original) > text.index("continued}")
+    edited = re.sub(r"\]\{667\}", "]{668}", original, count=1)
+    assert edited != original
+    table.write_text(text.replace(original, edited), encoding="utf-8")
+    result = runner.invoke(appendix_app, ["check", str(tmp_path), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "Hardware.Cloud.Trainium2.compute.peak.fp16.dense: [appendix-drift] hardware-cloud.tex" in result.output

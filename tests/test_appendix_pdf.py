@@ -65,6 +65,7 @@ def test_table_compiles_and_fits_the_text_block(tables, tmp_path, table_id):
     overfull = [float(width) for width in re.findall(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide", log)]
     assert all(width <= OVERFULL_LIMIT_PT for width in overfull), overfull
     assert "Float too large for page" not in log
+    assert "Overfull \\vbox" not in log, "a table is taller than the page: it runs off its bottom"
     assert "undefined" not in " ".join(line for line in log.splitlines() if "Warning" in line)
     page = table_page(pdf)
     require(shutil.which("pdftoppm") is not None, "pdftoppm is not installed (apt-get install poppler-utils)")
@@ -93,5 +94,7 @@ def test_the_pdf_text_shows_marks_and_sources(tables, tmp_path):
                           check=True).stdout
     assert re.search(r"NVIDIA H100 SXM5\s+989\.5\s*V\s+1979\s*V", text), text[:2000]
     assert "32 GiB" in text and "34.36" not in text
+    assert "0.880468" in text.replace(" ", "") and "0.880,468" not in text  # no grouping after the point
+    assert "Table 1.1, continued" in text  # a long table goes on over pages, headings repeated
     assert f"Status of each number, as of {AS_OF.isoformat()}" in text
     assert "Sources of Table 1.1:" in text

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 GATE = "appendix-drift"
 
-#: Where the data rows of a table sit, per format: after the first line matching `start`,
-#: before the first line matching `end`; cells are split on unescaped separators.
+#: Where the data rows of a table sit, per format: after a line matching `start`, before the
+#: next line matching `end` (a LaTeX table longer than a page has one such block per page);
+#: cells are split on unescaped separators.
 _ROW_BLOCK = {
     "qmd": (re.compile(r"^\|:---"), re.compile(r"^(: |\s*$)"), re.compile(r"(?<!\\)\|")),
     "tex": (re.compile(r"^\\midrule"), re.compile(r"^\\bottomrule"), re.compile(r"(?<!\\)&")),
@@ -141,6 +142,9 @@ def _rows(text: str, fmt: str) -> list[tuple[int, list[str]]]:
             inside = bool(start.match(line))
             continue
         if end.match(line):
+            if fmt == "tex":  # a long table goes on in another float (one per page)
+                inside = False
+                continue
             break
         body = line.strip()
         if fmt == "qmd":

@@ -34,6 +34,10 @@ HEADING_LINE_CHARS = 11
 BINARY_COUNTERPART = {"kB": "KiB", "MB": "MiB", "GB": "GiB", "TB": "TiB", "PB": "PiB"}
 #: Tables with more rows than this are set a size smaller in LaTeX, so they fit on one page.
 SMALL_TABLE_ROWS = 16
+#: Rows of one LaTeX page of a table; a longer table continues in further [H] floats, one per
+#: page, each with the column headings again ("Table 1.1, continued"). Names wrap to two or
+#: three lines, so 16 rows fit below a chapter heading at footnotesize.
+PAGE_ROWS = 16
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,12 @@ class TableView:
     def font_size(self) -> str:
         """The LaTeX size the table is set in."""
         return "footnotesize" if len(self.rows) > SMALL_TABLE_ROWS else "small"
+
+    @property
+    def pages(self) -> tuple[tuple[Row, ...], ...]:
+        """The rows in pieces of at most PAGE_ROWS, one LaTeX float each."""
+        return tuple(self.rows[start:start + PAGE_ROWS]
+                     for start in range(0, len(self.rows), PAGE_ROWS)) or ((),)
 
     @property
     def heading_rows(self) -> tuple[tuple[str, ...], ...]:
