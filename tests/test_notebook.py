@@ -48,7 +48,7 @@ def test_entry_renders_a_table_with_badges_and_links(outputs):
 
 def test_sourced_quantity_and_float_show_badge_and_source(outputs):
     quantity = outputs[1]["text/markdown"]
-    assert quantity.startswith("**Llama 3 checkpoint storage throughput (sustained)** = 2 TB / s")
+    assert quantity.startswith("**Llama 3 checkpoint storage throughput (sustained)** = 2 TB/s")
     assert "*Verified*" in quantity and "(https://arxiv.org/abs/2407.21783)" in quantity
     assert "verified 2026-11-22" in quantity
     number = outputs[2]["text/markdown"]
