@@ -109,3 +109,20 @@ def test_validate_flags_measured_configurations_the_model_calls_infeasible():
     report = validate([decode, huge], held_out=False)
     assert report.to_dict()["infeasible"] == ["too-big"]
     assert "INFEASIBLE" in report.table() and "calls infeasible" in report.table()
+
+
+def test_the_validation_guide_runs_and_is_in_the_site(capsys):
+    """site/pages/guide/validation.md: its code runs and prints the held-out line first; the
+    page is in the project site's nav and links the Zoo's held-out number."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    guide = (root / "site" / "pages" / "guide" / "validation.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```python\n(.*?)```", guide, flags=re.S)
+    exec(compile(block, "validation.md", "exec"), {})  # noqa: S102 - the guide's own code
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("held-out (leave-one-source-out")
+    assert re.match(r"held-out median \d+\.\d%, in-sample \d+\.\d%, \d+ measurements compared", printed[1])
+    assert "guide/validation.md" in (root / "site" / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "zoo/Literature/Calibration.md#HeldOutMedianError" in guide
