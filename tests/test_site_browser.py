@@ -18,6 +18,12 @@ def base_url(tmp_path_factory):
         yield url
 
 
+def _expect():
+    from playwright.sync_api import expect
+
+    return expect
+
+
 def test_navigate_from_home_to_a_verified_number_and_its_source(page, base_url):
     page.goto(base_url + "/")
     assert "The mlsysim Zoo" in page.inner_text("article")
@@ -55,10 +61,11 @@ def test_h100_page_shows_bandwidth_with_its_datasheet(page, base_url):
     copy = page.locator("article a[href$='2026-10-nvidia-h100-specs.txt']")
     assert copy.count() >= 1 and "github.com/ewyluda/macrogauge/" in copy.first.get_attribute("href")
     badge.click()
-    assert page.url.endswith("/sources/nvidia-h100-page-textcopy/")
+    page.wait_for_url("**/sources/nvidia-h100-page-textcopy/")
     page.click("article a:has-text('Hardware.Cloud.H100.memory.bandwidth')")
-    assert page.url.endswith("/zoo/Hardware/Cloud/H100/#memory-bandwidth")
-    assert page.locator("img[src$='H100-roofline.svg']").count() == 1
+    page.wait_for_url("**/zoo/Hardware/Cloud/H100/#memory-bandwidth")
+    # expect() waits for the new page; a bare count() right after navigation could read the old one.
+    _expect()(page.locator("img[src$='H100-roofline.svg']")).to_have_count(1)
     assert page.console_errors == []
 
 

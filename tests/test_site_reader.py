@@ -256,6 +256,7 @@ def test_a_derived_number_shows_what_it_came_from(page, base_url):
 
 def test_status_lists_unverified_and_expiring_numbers(page, base_url):
     page.goto(base_url + "/status/#unverified")
+    page.wait_for_load_state("networkidle")
     assert "Hardware.Cloud.T4.compute.peak.fp16.dense" in page.inner_text("article")
     assert page.locator("#expiring").count() == 1
     assert "freshness policy" in page.inner_text("article")
@@ -338,13 +339,19 @@ def test_long_tables_filter_as_the_reader_types(page, base_url):
     assert all("datasheet" in text and "2026-11" in text for text in texts)
     assert page.locator(".zoo-filter-count").inner_text() == f"{len(texts)} of {total} rows"
     box.fill("")
-    assert table.locator("tbody tr:not([hidden])").count() == total
+    from playwright.sync_api import expect
+
+    expect(table.locator("tbody tr:not([hidden])")).to_have_count(total)
 
 
 def test_key_value_tables_are_not_sortable(page, base_url):
     """A source page's facts table has no headings: no sort arrows on empty headings."""
     page.goto(base_url + "/sources/nvidia-h100-page-textcopy/")
     page.wait_for_load_state("networkidle")
+    from playwright.sync_api import expect
+
+    # First wait until the script has made the citing table sortable, so the facts table's
+    # missing arrows are the script's decision, not a script that has not run yet.
+    expect(page.locator("article table").nth(1).locator("thead th[aria-sort]")).to_have_count(3)
     facts = page.locator("article table").first
     assert facts.locator("thead th[aria-sort]").count() == 0
-    assert page.locator("article table").nth(1).locator("thead th[aria-sort]").count() == 3
