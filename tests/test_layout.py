@@ -79,3 +79,24 @@ def test_every_registered_command_answers_help():
     for name, _function in COMMANDS:
         result = CliRunner().invoke(app, [name, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, name
+
+
+def test_every_error_mlsysim_raises_is_an_mlsysim_error():
+    """One hierarchy: catching MlsysimError catches every error mlsysim defines."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from mlsysim.errors import MlsysimError
+
+    defined = {}
+    for info in pkgutil.walk_packages(mlsysim.__path__, "mlsysim."):
+        if ".zoo.data" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == info.name:
+                defined[f"{info.name}.{name}"] = obj
+    assert len(defined) >= 10
+    outside = sorted(name for name, cls in defined.items() if not issubclass(cls, MlsysimError))
+    assert outside == []
