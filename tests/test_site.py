@@ -196,3 +196,17 @@ def test_numbers_carry_their_qualifiers(site):
     index = page(site, "zoo/Hardware")
     h100 = re.search(r'>NVIDIA H100 SXM5 80GB</a>.*?</tr>', index, flags=re.S).group(0)
     assert '<small class="qualifier">HBM3</small>' in h100
+
+
+def test_binary_capacities_are_not_converted_and_accumulate_is_stated(site):
+    """Issue 16: 32 GiB is never shown as 34.36 GB; a GeForce fp16 peak says it is the
+    FP32-accumulate rate."""
+    index = page(site, "zoo/Hardware")
+    tpu = " ".join(re.sub(r"<[^>]+>", " ", re.search(r'>Google Cloud TPU v4</a>.*?</tr>', index,
+                                                       flags=re.S).group(0)).split())
+    assert "32 GiB" in tpu and "34.3" not in tpu
+    rtx = page(site, "zoo/Hardware/Workstation/RTX4090")
+    row = re.search(r'<span id="compute-peak-fp16-dense"></span>.*?</tr>', rtx, flags=re.S).group(0)
+    assert "FP32 accumulate" in row
+    bf16 = re.search(r'<span id="compute-peak-bf16-dense"></span>.*?</tr>', rtx, flags=re.S).group(0)
+    assert "accumulate" not in bf16  # one rate: nothing to say

@@ -55,6 +55,10 @@ class PeakRate(_Part):
     sparse: _RateValue | None = Field(
         default=None, description="Peak with 2:4 structured sparsity, as vendors headline it."
     )
+    accumulate: Precision | None = Field(
+        default=None, description="The accumulate precision these peaks are for, where the "
+        "vendor gives two (GeForce tensor cores run FP16 with FP16 accumulate at twice the "
+        "FP32-accumulate rate); unset when the vendor gives one.")
 
     @model_validator(mode="after")
     def _sparse_not_below_dense(self) -> "PeakRate":

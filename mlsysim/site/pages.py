@@ -73,10 +73,12 @@ def python_parts(record: Any, field_path: str) -> list[dict[str, str]]:
 #: qualify: a link's ``direction`` its bandwidth (is 900 GB/s per direction or both
 #: together?), a memory's ``type`` its capacity and bandwidth (HBM3 or LPDDR5). Only nested
 #: objects are read: an entry's own fields are not qualifiers.
-QUALIFIER_FIELDS = {"direction": ("bandwidth",), "type": ("capacity", "bandwidth")}
+QUALIFIER_FIELDS = {"direction": ("bandwidth",), "type": ("capacity", "bandwidth"),
+                    "accumulate": ("dense", "sparse")}
 
-#: How a link direction reads beside its number.
+#: How a link direction and an accumulate precision read beside their number.
 DIRECTION_TEXT = {"per_direction": "per direction", "bidirectional_total": "bidirectional total"}
+ACCUMULATE_TEXT = "{} accumulate"
 
 
 def qualifier_of(record: Any, field_path: str) -> str:
@@ -99,6 +101,8 @@ def qualifier_of(record: Any, field_path: str) -> str:
         value = parent.get(name) if isinstance(parent, dict) else getattr(parent, name, None)
         value = getattr(value, "value", value)  # an Enum's text
         if isinstance(value, str) and value:
+            if name == "accumulate":
+                return ACCUMULATE_TEXT.format(value.upper())
             return DIRECTION_TEXT.get(value, value)
     return ""
 

@@ -18,6 +18,7 @@ from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, Pack
 from .. import escaping
 from ..lineage.status import Status, status_of
 from .charts import has_roofline, roofline_context
+from ..appendix.render import BINARY_COUNTERPART  # GiB stays GiB in a GB column, as in the appendix
 from .citation import bibliography, bibtex_entry, csl_json
 from .pages import SECTION_TITLES, SiteModel, format_value, group_digits, relative, short_label, sort_key
 
@@ -187,7 +188,8 @@ def _columns(model: SiteModel, info: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _cell(model: SiteModel, number, column: dict[str, Any], from_page: str) -> dict[str, Any]:
     value = number.quantity
-    if column["unit_name"] and hasattr(value, "units"):
+    binary = hasattr(value, "units") and f"{value.units:~}" in BINARY_COUNTERPART.values()
+    if column["unit_name"] and hasattr(value, "units") and not binary:
         try:
             value = value.to(column["unit_name"])
         except DimensionalityError:  # a column whose entries disagree in dimension keeps each unit
