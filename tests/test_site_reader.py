@@ -27,7 +27,8 @@ DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 PAGE_TYPES = {"home": "/", "namespace": "/zoo/Hardware/", "group": "/zoo/Hardware/Cloud/",
               "entry": "/zoo/Hardware/Cloud/H100/", "model": "/zoo/Models/Language/Llama3_70B/",
               "scalars": "/zoo/Literature/Training/", "source": "/sources/nvidia-h100-page-textcopy/",
-              "sources": "/sources/", "status": "/status/", "using": "/using-numbers/"}
+              "sources": "/sources/", "status": "/status/", "using": "/using-numbers/",
+              "walls": "/walls/"}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from . import appendix, lineage, solvers, zoo
+from . import appendix, lineage, solvers, walls, zoo
 from .contract import (EXIT_BAD_INPUT, EXIT_CONSTRAINT, EXIT_INFEASIBLE, EXIT_OK, ContractGroup,
                        Output, dumps, one_line, run)
 
@@ -29,6 +29,7 @@ COMMANDS = (
     ("solvers", solvers.solvers_command),
     ("schema", solvers.schema_command),
     ("validate", solvers.validate_command),
+    ("walls", walls.walls_command),
     ("audit", lineage.audit),
 )
 for _name, _function in COMMANDS:

@@ -56,6 +56,9 @@ def svg_environment(overrides: Path | None = None) -> Environment:
                        keep_trailing_newline=True, undefined=StrictUndefined)
 
 
+#: The 22 walls (mlsysim/walls.yaml) as one page.
+WALLS_PAGE = "walls.md"
+
 #: The Zoo's sources for reference managers, at the site's root.
 BIBTEX_FILE = "sources.bib"
 CSL_FILE = "sources.csl.json"
@@ -100,6 +103,7 @@ def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, st
     for source in model.sources.values():
         files[source.page] = env.get_template("site/source.md.j2").render(**_source(model, source))
     files["zoo.json"] = export_json(model)
+    files[WALLS_PAGE] = env.get_template("site/walls.md.j2").render(**_walls())
     cited = [(key, source.record) for key, source in sorted(model.sources.items())]
     files[BIBTEX_FILE] = bibliography(cited)
     files[CSL_FILE] = csl_json(cited)
@@ -369,3 +373,16 @@ def export_json(model: SiteModel) -> str:
 
 
 __all__ = ["render_docs", "write_docs", "export_json", "format_value"]
+
+
+def _walls() -> dict[str, Any]:
+    """The walls grouped by domain, for site/walls.md.j2."""
+    from ..walls import DOMAINS, walls
+
+    items = walls()
+    return {"walls": items, "resolved": sum(1 for w in items if w.solver),
+            "domains": [{"title": domain.title(), "anchor": domain,
+                         "walls": [w for w in items if w.domain == domain]} for domain in DOMAINS],
+            "meta": f"The {len(items)} walls of ML systems: constraint, equation and the mlsysim "
+                    "solver that resolves each."}
+
