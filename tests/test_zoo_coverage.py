@@ -45,7 +45,11 @@ REQUIRED = {
     "Models.Tiny": ["DS_CNN_KWS", "MobileNetV1_VWW", "FC_AutoEncoder_AD"],
     "Models.Recommendation": ["DLRM_Criteo1TB"],
     "Infrastructure.Grids": ["EU_Avg", "Iceland"],  # issue 20
-    "Systems.Clusters": ["TPUv5p_Pod", "Research_10K_H100", "Research_1024_H100_RoCE_2to1"],
+    "Systems.Clusters": ["TPUv5p_Pod", "Research_10K_H100", "Research_1024_H100_RoCE_2to1",
+                         # issue 20, third batch: sources in zoo/data/sources/coverage_2026c.yaml
+                         "TPUv4_Pod", "Meta_Llama3_405B_16K", "Meta_Llama3_RoCE_24K"],
+    "Systems.Nodes": ["DGX_B200", "DGX_B300", "HGX_B300", "TPUv4_Host"],  # B300s, TPU v4: issue 20
+    "Systems.Racks": ["GB200_NVL72", "GB300_NVL72"],  # GB300_NVL72: issue 20
     "Systems.Fabrics": [
         "InfiniBand_HDR", "InfiniBand_NDR", "InfiniBand_XDR", "Ethernet_100G", "Ethernet_200G",
         "Ethernet_400G", "Ethernet_800G", "NVLink3", "NVLink4", "NVLink5"],
