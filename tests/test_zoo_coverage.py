@@ -18,7 +18,9 @@ REQUIRED = {
         # issue 20 (coverage 2024-2026): sources in zoo/data/sources/coverage_2026.yaml
         "TPUv3", "TPU7x", "Trainium1", "Trainium3", "Inferentia2", "GH200",
         # issue 20, second batch: sources in zoo/data/sources/coverage_2026b.yaml
-        "B300", "GB300", "P100", "K80", "MTIAv2", "MI355X", "MI350X", "Maia100"],
+        "B300", "GB300", "P100", "K80", "MTIAv2", "MI355X", "MI350X", "Maia100",
+        # issue 20, third batch: sources in zoo/data/sources/coverage_2026c.yaml
+        "GroqLPU"],
     "Hardware.Workstation": ["RTX4090", "RTX3090Ti", "M2Ultra",
                              "RTX5090", "M4Max", "DGXSpark"],  # issue 20
     "Hardware.Mobile": ["AppleA17Pro", "Snapdragon8Gen3", "Snapdragon8Elite",
