@@ -356,3 +356,37 @@ def test_key_value_tables_are_not_sortable(page, base_url):
     expect(page.locator("article table").nth(1).locator("thead th[aria-sort]")).to_have_count(3)
     facts = page.locator("article table").first
     assert facts.locator("thead th[aria-sort]").count() == 0
+
+
+def test_each_number_has_a_citation_card_whose_python_runs(site):
+    """Issue 15: a card per number, reached from its row, with the source, dates and a
+    Python path that prints the number the card shows."""
+    html = (site / "zoo/Hardware/Cloud/H100/index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<span id="([^"]+)"></span><a href="#(cite-[^"]+)"', html)
+    cards = dict(re.findall(r'<p class="number-card" id="([^"]+)">(.*?)</p>', html, flags=re.S))
+    assert len(rows) > 15 and all(card in cards for _row, card in rows)
+    band = cards["cite-memory-bandwidth"]
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", band)).split())
+    assert "= 3.35 TB/s, HBM3" in text and "Verified 2026-11-22" in text
+    assert "due again by 2029-11-21" in text and "read in a copy on 2026-11-22" in text
+    assert 'href="https://www.nvidia.com/en-us/data-center/h100/"' in band
+    codes, claims = [], []
+    for card in cards.values():
+        python = re.search(r"Python: <code>(mlsysim\.[^<]+)</code>", card)
+        value = re.search(r"</code></strong> = ([^·]+?)(?:,[^·]*)? ·", card)
+        assert python and value, card[:200]
+        codes.append(f"import mlsysim\nprint({html_lib.unescape(python.group(1))})")
+        claims.append(html_lib.unescape(value.group(1)).strip())
+    run = subprocess.run([sys.executable, "-I", "-c", RUNNER], input=json.dumps(codes),
+                         capture_output=True, text=True, timeout=300, cwd=site,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert run.returncode == 0, run.stderr
+    for claim, result in zip(claims, json.loads(run.stdout)):
+        assert result["error"] is None, result
+        got = result["out"].strip()
+        try:
+            ok = _quantity(got).to(_quantity(claim).units).magnitude == pytest.approx(
+                _quantity(claim).magnitude, rel=1e-6)
+        except Exception:
+            ok = got == claim
+        assert ok, (claim, got)

@@ -262,11 +262,14 @@ def _example(number) -> dict[str, Any]:
 def _entry(model: SiteModel, entry: dict[str, Any]) -> dict[str, Any]:
     record, page = entry["record"], entry["page"]
     sections: dict[str, list] = {}
+    cards = []
     for number in entry["numbers"]:
         head = number.field.split(".")[0] if "." in number.field else ""
         row = model.row(number, page)
         row["short"] = short_label(row["ref"])
+        row["card"] = CARD_ANCHOR.format(number.anchor)
         sections.setdefault(head, []).append(row)
+        cards.append(_card(model, number, row, page))
     ordered = sorted(sections.items(), key=lambda item: list(SECTION_TITLES).index(item[0])
                      if item[0] in SECTION_TITLES else len(SECTION_TITLES))
     sources = {n.source.key: (n.source, n.path) for n in entry["numbers"]}
@@ -295,7 +298,23 @@ def _entry(model: SiteModel, entry: dict[str, Any]) -> dict[str, Any]:
         "sections": [{"title": SECTION_TITLES.get(head, head.replace("_", " ").title()), "rows": rows}
                      for head, rows in ordered],
         "sources": [_source_row(model, s, page, path) for s, path in sources.values()],
+        "cards": cards,
     }
+
+
+#: The id of a number's citation card on its entry page (its row keeps the field's anchor).
+CARD_ANCHOR = "cite-{}"
+
+
+def _card(model: SiteModel, number, row: dict[str, Any], page: str) -> dict[str, Any]:
+    """Everything about one number, for its citation card: value, badge, the primary source
+    and the copy read, dates, locator and quote, inputs, and how to use it in Python and
+    Quarto; the source's BibTeX is on its page."""
+    return {**_source_row(model, number.source, page, number.path),
+            "anchor": row["card"], "field": number.field, "value": row["value"],
+            "unit": row["unit"], "qualifier": row["qualifier"], "badge": row["badge"],
+            "short": row["short"], "inputs": row["inputs"],
+            "python": {"entry": number.entry_path, "parts": number.python}}
 
 
 def _table(model: SiteModel, info: dict[str, Any]) -> dict[str, Any]:
