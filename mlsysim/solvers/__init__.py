@@ -13,6 +13,7 @@ from .continuous_batching import (ContinuousBatchingModel, ContinuousBatchingRes
 from .distributed import DistributedModel, DistributedResult
 from .economics import EconomicsModel, EconomicsResult
 from .reliability import ReliabilityModel, ReliabilityResult
+from .scaling_law import ScalingLawModel, ScalingLawResult
 from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
@@ -20,6 +21,6 @@ from .tail_latency import TailLatencyModel, TailLatencyResult
 __all__ = ["CheckpointModel", "CheckpointResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
            "EconomicsModel", "EconomicsResult", "ForwardModel", "ReliabilityModel",
-           "ReliabilityResult", "ServingModel", "ServingResult", "SolverResult",
+           "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
            "TailLatencyResult", "serve_request"]

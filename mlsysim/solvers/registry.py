@@ -29,6 +29,7 @@ from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .continuous_batching import ContinuousBatchingModel, ContinuousBatchingResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
+from .scaling_law import ScalingLawModel, ScalingLawResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -194,3 +195,6 @@ register(ContinuousBatchingModel, result=ContinuousBatchingResult, modes=("servi
                  "and ITL SLOs, its throughput, and the wall that binds.")
 register(TailLatencyModel, result=TailLatencyResult, modes=("inference", "serving"),
          summary="Queueing and fan-out: P50, P99 and P99.9 latency of a server at a load.")
+register(ScalingLawModel, result=ScalingLawResult, modes=("training",),
+         summary="Complexity wall: Chinchilla-optimal parameters and tokens for a compute budget, "
+                 "and its training time on a fleet.")

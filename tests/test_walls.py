@@ -1,0 +1,66 @@
+"""Solvers for more of the textbook's walls: complexity (scaling laws), inference-time compute
+(reasoning), fidelity (compression), MoE routing and sensitivity. Each has a hand-worked case,
+a property and a bad input checked by its message."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mlsysim.errors import InputError
+from mlsysim.solvers import ScalingLawModel, registry
+
+
+# -- ScalingLawModel ------------------------------------------------------------------------
+
+def test_chinchillas_own_budget_gives_chinchilla():
+    # Chinchilla: 70e9 parameters x 1.4e12 tokens x 6 = 5.88e23 FLOP. With r = 20 from the
+    # Zoo, N = sqrt(5.88e23 / 120) = sqrt(4.9e21) = 7e10 and D = 20 N = 1.4e12.
+    result = ScalingLawModel().solve(5.88e23)
+    assert result.optimal_parameters.m_as("param") == pytest.approx(70e9)
+    assert result.optimal_tokens.m_as("token") == pytest.approx(1.4e12)
+    assert result.tokens_per_parameter == 20
+    assert result.training_time is None and result.accelerators is None
+    assert "Literature.Scaling.ChinchillaTokensPerParameter" in result.constraint_trace[0]
+
+
+def test_training_time_on_a_cluster_by_hand():
+    # 1e24 FLOP on 1024 H100 (989.5 TFLOP/s bf16 dense) at the Zoo's MFU 0.462:
+    # 1e24 / (1024 x 989.5e12 x 0.462) = 2.1362e6 s = 24.72 days.
+    result = ScalingLawModel().solve("1e24 FLOP", fleet="Research_1024_H100")
+    assert result.accelerators == 1024 and result.mfu == pytest.approx(0.462)
+    assert result.training_time.m_as("day") == pytest.approx(1e24 / (1024 * 989.5e12 * 0.462)
+                                                             / 86400)
+    assert "Literature.Training.MfuHigh" in result.constraint_trace[-1]
+    given_mfu = ScalingLawModel().solve(1e24, fleet="Research_1024_H100", mfu=0.231)
+    assert given_mfu.training_time.m_as("day") == pytest.approx(
+        2 * result.training_time.m_as("day"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(1e18, 1e28), st.floats(1.0, 1000.0), st.floats(1.01, 100.0))
+def test_optimal_split_spends_the_budget_and_grows_as_its_square_root(compute, ratio, factor):
+    model = ScalingLawModel()
+    one = model.solve(compute, tokens_per_parameter=ratio)
+    n, d = one.optimal_parameters.m_as("param"), one.optimal_tokens.m_as("token")
+    assert 6 * n * d == pytest.approx(compute, rel=1e-9)
+    assert d / n == pytest.approx(ratio, rel=1e-9)
+    more = model.solve(compute * factor, tokens_per_parameter=ratio)
+    assert more.optimal_parameters.m_as("param") / n == pytest.approx(math.sqrt(factor),
+                                                                      rel=1e-9)
+
+
+def test_scaling_law_bad_inputs_say_what_to_pass():
+    with pytest.raises(InputError, match=r"compute_budget must be a quantity convertible to "
+                                         r"FLOP"):
+        ScalingLawModel().solve("3 s")
+    with pytest.raises(InputError, match=r"compute_budget must be finite and > 0 FLOP, got -1"):
+        ScalingLawModel().solve(-1)
+    with pytest.raises(InputError, match=r"mfu must be in \(0, 1\]"):
+        ScalingLawModel().solve(1e24, fleet="Research_1024_H100", mfu=46.2)
+
+
+def test_the_new_solvers_are_registered_with_their_results():
+    assert registry.get("ScalingLawModel").result.__name__ == "ScalingLawResult"
