@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from mlsysim.errors import InputError
-from mlsysim.solvers import ScalingLawModel, registry
+import mlsysim
+from mlsysim.solvers import ReasoningModel, ScalingLawModel, ServingModel, registry
 
 
 # -- ScalingLawModel ------------------------------------------------------------------------
@@ -62,5 +63,54 @@ def test_scaling_law_bad_inputs_say_what_to_pass():
         ScalingLawModel().solve(1e24, fleet="Research_1024_H100", mfu=46.2)
 
 
+# -- ReasoningModel -------------------------------------------------------------------------
+
+def test_one_reasoning_answer_by_hand_from_servings_step_costs():
+    # Llama 3 8B on an H100, 500-token prompt, 4000 generated tokens, one sample:
+    # latency = TTFT(batch 1, 500) + 3999 x ITL(batch 1, context 500 + 2000).
+    serve = ServingModel()
+    t_p = serve.solve("Llama3_8B", "H100", seq_len=500).ttft.m_as("s")
+    t_d = serve.solve("Llama3_8B", "H100", seq_len=2500).itl.m_as("s")
+    one = ReasoningModel().solve("Llama3_8B", "H100", answer_tokens=4000, prompt_tokens=500)
+    assert one.answer_latency.m_as("s") == pytest.approx(t_p + 3999 * t_d)
+    assert one.latency_ratio == 1 and one.tokens_per_answer == 4000
+    # FLOPs of one 4500-token causal sequence: 4500 x 2N (the Zoo's 16,060,522,496 FLOP per
+    # token) + 4 x 32 layers x 2250 mean keys x 4096 x 4500 tokens.
+    w = mlsysim.Models.Language.Llama3_8B
+    by_hand = 4500 * w.flops_per_token.m_as("FLOP/token") + 4 * 32 * 2250 * 4096 * 4500
+    assert one.flops_per_answer.m_as("FLOP") == pytest.approx(by_hand)
+    # Eight samples in turn cost exactly eight times; batched, less (decode is memory-bound).
+    turn = ReasoningModel().solve("Llama3_8B", "H100", 4000, 500, samples=8, parallel=False)
+    assert turn.answer_latency.m_as("s") == pytest.approx(8 * (t_p + 3999 * t_d))
+    assert turn.flops_per_answer.m_as("FLOP") == pytest.approx(8 * by_hand)
+    batched = ReasoningModel().solve("Llama3_8B", "H100", 4000, 500, samples=8,
+                                     latency_budget="20 s")
+    assert 1 < batched.latency_ratio < 8 and batched.within_budget is False
+    assert any(line.startswith("Latency budget 20 s: exceeded") for line in
+               batched.constraint_trace)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 16), st.integers(1, 16), st.integers(2, 2000))
+def test_more_samples_or_tokens_never_cost_less(samples, extra, tokens):
+    model = ReasoningModel()
+    few = model.solve("Llama3_8B", "H100", tokens, 256, samples=samples)
+    more = model.solve("Llama3_8B", "H100", tokens, 256, samples=samples + extra)
+    longer = model.solve("Llama3_8B", "H100", tokens + extra, 256, samples=samples)
+    for bigger in (more, longer):
+        assert bigger.flops_per_answer > few.flops_per_answer
+        assert bigger.answer_latency >= few.answer_latency
+
+
+def test_reasoning_bad_inputs_say_what_to_pass():
+    with pytest.raises(InputError, match=r"samples must be a whole number >= 1, got 0"):
+        ReasoningModel().solve("Llama3_8B", "H100", 100, 100, samples=0)
+    with pytest.raises(InputError, match=r"prompt_tokens \+ answer_tokens"):
+        ReasoningModel().solve("Llama3_8B", "H100", 10**6, 100)
+    with pytest.raises(InputError, match=r"ResNet-50 is not a decoder language model"):
+        ReasoningModel().solve("ResNet50", "H100", 100, 100)
+
+
 def test_the_new_solvers_are_registered_with_their_results():
     assert registry.get("ScalingLawModel").result.__name__ == "ScalingLawResult"
+    assert registry.get("ReasoningModel").result.__name__ == "ReasoningResult"

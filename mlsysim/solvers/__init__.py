@@ -12,6 +12,7 @@ from .continuous_batching import (ContinuousBatchingModel, ContinuousBatchingRes
                                   serve_request)
 from .distributed import DistributedModel, DistributedResult
 from .economics import EconomicsModel, EconomicsResult
+from .reasoning import ReasoningModel, ReasoningResult
 from .reliability import ReliabilityModel, ReliabilityResult
 from .scaling_law import ScalingLawModel, ScalingLawResult
 from .serving import ServingModel, ServingResult
@@ -20,7 +21,7 @@ from .tail_latency import TailLatencyModel, TailLatencyResult
 
 __all__ = ["CheckpointModel", "CheckpointResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
-           "EconomicsModel", "EconomicsResult", "ForwardModel", "ReliabilityModel",
+           "EconomicsModel", "EconomicsResult", "ForwardModel", "ReasoningModel", "ReasoningResult", "ReliabilityModel",
            "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
            "TailLatencyResult", "serve_request"]

@@ -30,6 +30,7 @@ from .sustainability import SustainabilityModel, SustainabilityResult
 from .continuous_batching import ContinuousBatchingModel, ContinuousBatchingResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
 from .scaling_law import ScalingLawModel, ScalingLawResult
+from .reasoning import ReasoningModel, ReasoningResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -198,3 +199,6 @@ register(TailLatencyModel, result=TailLatencyResult, modes=("inference", "servin
 register(ScalingLawModel, result=ScalingLawResult, modes=("training",),
          summary="Complexity wall: Chinchilla-optimal parameters and tokens for a compute budget, "
                  "and its training time on a fleet.")
+register(ReasoningModel, result=ReasoningResult, modes=("inference", "serving"),
+         summary="Inference-time compute wall: FLOPs and latency of an answer of reasoning "
+                 "tokens x samples (best-of-N, self-consistency).")
