@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from mlsysim.errors import InputError
 import mlsysim
-from mlsysim.solvers import ReasoningModel, ScalingLawModel, ServingModel, registry
+from mlsysim.solvers import CompressionModel, ReasoningModel, ScalingLawModel, ServingModel, registry
 
 
 # -- ScalingLawModel ------------------------------------------------------------------------
@@ -111,6 +111,56 @@ def test_reasoning_bad_inputs_say_what_to_pass():
         ReasoningModel().solve("ResNet50", "H100", 100, 100)
 
 
+# -- CompressionModel -----------------------------------------------------------------------
+
+def test_int4_weights_of_llama3_8b_by_hand():
+    # Llama 3 8B: 8,030,261,248 parameters; KV cache 2 x 32 layers x 8 heads x 128 x 2 B =
+    # 131,072 B per token, x 2048 tokens = 268,435,456 B. One decode step is memory-bound on
+    # an H100 (3.35 TB/s at the calibrated 80%): it reads the weights and the KV cache.
+    params, kv = 8_030_261_248, 131_072 * 2048
+    bandwidth = 0.8 * 3.35e12
+    result = CompressionModel().solve("Llama3_8B", "H100", seq_len=2048, weight_bits=4)
+    assert result.weights_size.m_as("B") == pytest.approx(params * 0.5)
+    assert result.compression_ratio == pytest.approx(4)
+    assert result.baseline_itl.m_as("s") == pytest.approx((params * 2 + kv) / bandwidth)
+    assert result.itl.m_as("s") == pytest.approx((params * 0.5 + kv) / bandwidth)
+    assert result.decode_speedup == pytest.approx((2 * params + kv) / (0.5 * params + kv))
+    assert result.accuracy.startswith("not modelled")
+    assert result.constraint_trace[-1].startswith("Accuracy not modelled")
+    # Structured pruning at fp16 halves the weights read and the matmul FLOPs alike.
+    pruned = CompressionModel().solve("Llama3_8B", "H100", seq_len=2048, weight_bits=16,
+                                      sparsity=0.5)
+    assert pruned.weights_size.m_as("B") == pytest.approx(params)
+
+
+def test_int4_lets_llama3_70b_fit_one_h100():
+    result = CompressionModel().solve("Llama3_70B", "H100", seq_len=2048, weight_bits=4)
+    assert result.feasible and not result.baseline_feasible
+    assert any(line.startswith("Memory wall removed") for line in result.constraint_trace)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 16), st.floats(0.0, 0.95), st.integers(1, 64))
+def test_compression_never_grows_memory_or_slows_decode(bits, sparsity, batch):
+    result = CompressionModel().solve("Llama3_8B", "H100", seq_len=1024, weight_bits=bits,
+                                      sparsity=sparsity, batch_size=batch)
+    assert result.weights_size <= result.baseline_weights_size
+    assert result.compression_ratio == pytest.approx(16 / (bits * (1 - sparsity)))
+    assert result.decode_speedup >= 1 - 1e-12
+    assert result.ttft <= result.baseline_ttft * (1 + 1e-12)
+
+
+def test_compression_bad_inputs_say_what_to_pass():
+    with pytest.raises(InputError, match=r"weight_bits must be at most 16, the bits of the "
+                                         r"serving precision fp16, got 32"):
+        CompressionModel().solve("Llama3_8B", "H100", seq_len=1024, weight_bits=32)
+    with pytest.raises(InputError, match=r"sparsity must be below 1"):
+        CompressionModel().solve("Llama3_8B", "H100", seq_len=1024, sparsity=1)
+    with pytest.raises(InputError, match=r"sparsity must be in \[0, 1\], got -0.1"):
+        CompressionModel().solve("Llama3_8B", "H100", seq_len=1024, sparsity=-0.1)
+
+
 def test_the_new_solvers_are_registered_with_their_results():
     assert registry.get("ScalingLawModel").result.__name__ == "ScalingLawResult"
     assert registry.get("ReasoningModel").result.__name__ == "ReasoningResult"
+    assert registry.get("CompressionModel").result.__name__ == "CompressionResult"

@@ -8,6 +8,7 @@ all, with the scenario modes each serves.
 
 from .base import ForwardModel, SolverResult
 from .checkpoint import CheckpointModel, CheckpointResult
+from .compression import CompressionModel, CompressionResult
 from .continuous_batching import (ContinuousBatchingModel, ContinuousBatchingResult,
                                   serve_request)
 from .distributed import DistributedModel, DistributedResult
@@ -19,7 +20,7 @@ from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
 
-__all__ = ["CheckpointModel", "CheckpointResult", "ContinuousBatchingModel",
+__all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "CompressionResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
            "EconomicsModel", "EconomicsResult", "ForwardModel", "ReasoningModel", "ReasoningResult", "ReliabilityModel",
            "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "ServingModel", "ServingResult", "SolverResult",

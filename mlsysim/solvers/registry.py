@@ -31,6 +31,7 @@ from .continuous_batching import ContinuousBatchingModel, ContinuousBatchingResu
 from .tail_latency import TailLatencyModel, TailLatencyResult
 from .scaling_law import ScalingLawModel, ScalingLawResult
 from .reasoning import ReasoningModel, ReasoningResult
+from .compression import CompressionModel, CompressionResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -202,3 +203,6 @@ register(ScalingLawModel, result=ScalingLawResult, modes=("training",),
 register(ReasoningModel, result=ReasoningResult, modes=("inference", "serving"),
          summary="Inference-time compute wall: FLOPs and latency of an answer of reasoning "
                  "tokens x samples (best-of-N, self-consistency).")
+register(CompressionModel, result=CompressionResult, modes=("inference", "serving"),
+         summary="Fidelity wall (cost side): memory and decode speed-up of weight-only "
+                 "quantization and structured pruning; accuracy not modelled.")
