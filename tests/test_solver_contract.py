@@ -24,7 +24,8 @@ GUIDE = ROOT / "site" / "pages" / "guide" / "adding-a-solver.md"
 REFERENCE = ROOT / "site" / "pages" / "reference" / "solvers.md"
 BUILT_IN = ("ServingModel", "DistributedModel", "CheckpointModel", "ReliabilityModel",
             "SustainabilityModel", "EconomicsModel", "ContinuousBatchingModel", "TailLatencyModel",
-            "ScalingLawModel", "ReasoningModel", "CompressionModel")
+            "ScalingLawModel", "ReasoningModel", "CompressionModel",
+            "MoERoutingModel")
 runner = CliRunner()
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from mlsysim.errors import InputError
 import mlsysim
-from mlsysim.solvers import CompressionModel, ReasoningModel, ScalingLawModel, ServingModel, registry
+from mlsysim.solvers import CompressionModel, MoERoutingModel, ReasoningModel, ScalingLawModel, ServingModel, registry
 
 
 # -- ScalingLawModel ------------------------------------------------------------------------
@@ -160,7 +160,58 @@ def test_compression_bad_inputs_say_what_to_pass():
         CompressionModel().solve("Llama3_8B", "H100", seq_len=1024, sparsity=-0.1)
 
 
+# -- MoERoutingModel ------------------------------------------------------------------------
+
+def test_mixtral_routing_by_hand():
+    # Mixtral 8x7B: top-2 of 8 experts, hidden 4096, 32 layers. Zipf skew a = 1:
+    # H_8 = 1 + 1/2 + ... + 1/8 = 2.717857, so p_1 = 0.367937, p_2 = 0.183968, p_3 = 0.122646.
+    result = MoERoutingModel().solve("Mixtral8x7B", 4096, capacity_factor=1.25, skew=1.0)
+    harmonic = sum(1 / i for i in range(1, 9))
+    assert harmonic == pytest.approx(2.717857, abs=1e-6)
+    assert result.load_imbalance == pytest.approx(8 / harmonic)          # 2.9435
+    # Capacity 1.25 x 4096 x 2 / 8 = 1280 slots; each expert keeps 1.25 / 8 = 0.15625 of them:
+    # dropped = (0.367937 - 0.15625) + (0.183968 - 0.15625) = 0.239405.
+    assert result.capacity_per_expert == 1280
+    assert result.dropped_fraction == pytest.approx(1 / harmonic + 1 / (2 * harmonic)
+                                                    - 2 * 0.15625)
+    assert result.dropped_fraction == pytest.approx(0.239405, abs=1e-6)
+    # All-to-all: 2 x 4096 x 2 B = 16,384 B per token each way; x 2 x 32 = 1,048,576 B.
+    assert result.all_to_all_bytes_per_token.m_as("B") == 16_384
+    assert result.all_to_all_bytes_per_token_forward.m_as("B") == 1_048_576
+    assert result.all_to_all_bytes_per_batch.m_as("B") == 1_048_576 * 4096
+    assert any(line.startswith("Load-imbalance wall: 23.9% of routed slots are dropped") for line in
+               result.constraint_trace)
+    balanced = MoERoutingModel().solve("Mixtral8x7B", 4096)
+    assert balanced.load_imbalance == pytest.approx(1) and balanced.dropped_fraction == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(0.1, 10.0), st.floats(0.0, 0.5))
+def test_routing_shares_sum_to_one_and_capacity_drops_monotonically(skew, factor, extra):
+    low = MoERoutingModel().solve("Mixtral8x7B", 1024, capacity_factor=factor, skew=skew)
+    high = MoERoutingModel().solve("Mixtral8x7B", 1024, capacity_factor=factor + extra,
+                                   skew=skew)
+    assert sum(low.expert_shares) == pytest.approx(1)
+    assert list(low.expert_shares) == sorted(low.expert_shares, reverse=True)
+    assert 1 - 1e-12 <= low.load_imbalance <= 8 / 2 + 1e-12
+    assert 0 <= high.dropped_fraction <= low.dropped_fraction <= 1
+    no_drop = MoERoutingModel().solve("Mixtral8x7B", 1024, skew=skew,
+                                      capacity_factor=low.capacity_factor_for_no_drops)
+    assert no_drop.dropped_fraction == pytest.approx(0, abs=1e-12)
+
+
+def test_moe_routing_bad_inputs_say_what_to_pass():
+    with pytest.raises(InputError, match=r"needs a mixture-of-experts model; Llama 3"):
+        MoERoutingModel().solve("Llama3_8B", 1024)
+    with pytest.raises(InputError, match=r"with top-2 routing a token reaches an expert at "
+                                         r"most once, so no expert gets more than 1/2"):
+        MoERoutingModel().solve("Mixtral8x7B", 1024, skew=5)
+    with pytest.raises(InputError, match=r"capacity_factor must be a number > 0"):
+        MoERoutingModel().solve("Mixtral8x7B", 1024, capacity_factor=0)
+
+
 def test_the_new_solvers_are_registered_with_their_results():
     assert registry.get("ScalingLawModel").result.__name__ == "ScalingLawResult"
     assert registry.get("ReasoningModel").result.__name__ == "ReasoningResult"
     assert registry.get("CompressionModel").result.__name__ == "CompressionResult"
+    assert registry.get("MoERoutingModel").result.__name__ == "MoERoutingResult"

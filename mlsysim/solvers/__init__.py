@@ -13,6 +13,7 @@ from .continuous_batching import (ContinuousBatchingModel, ContinuousBatchingRes
                                   serve_request)
 from .distributed import DistributedModel, DistributedResult
 from .economics import EconomicsModel, EconomicsResult
+from .moe_routing import MoERoutingModel, MoERoutingResult
 from .reasoning import ReasoningModel, ReasoningResult
 from .reliability import ReliabilityModel, ReliabilityResult
 from .scaling_law import ScalingLawModel, ScalingLawResult
@@ -22,7 +23,7 @@ from .tail_latency import TailLatencyModel, TailLatencyResult
 
 __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "CompressionResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
-           "EconomicsModel", "EconomicsResult", "ForwardModel", "ReasoningModel", "ReasoningResult", "ReliabilityModel",
+           "EconomicsModel", "EconomicsResult", "ForwardModel", "MoERoutingModel", "MoERoutingResult", "ReasoningModel", "ReasoningResult", "ReliabilityModel",
            "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
            "TailLatencyResult", "serve_request"]

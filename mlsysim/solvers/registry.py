@@ -32,6 +32,7 @@ from .tail_latency import TailLatencyModel, TailLatencyResult
 from .scaling_law import ScalingLawModel, ScalingLawResult
 from .reasoning import ReasoningModel, ReasoningResult
 from .compression import CompressionModel, CompressionResult
+from .moe_routing import MoERoutingModel, MoERoutingResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -206,3 +207,6 @@ register(ReasoningModel, result=ReasoningResult, modes=("inference", "serving"),
 register(CompressionModel, result=CompressionResult, modes=("inference", "serving"),
          summary="Fidelity wall (cost side): memory and decode speed-up of weight-only "
                  "quantization and structured pruning; accuracy not modelled.")
+register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving", "training"),
+         summary="Mixture-of-experts routing: load imbalance under skew, tokens dropped at a "
+                 "capacity factor, all-to-all bytes per token.")
