@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from mlsysim.errors import InputError
 import mlsysim
-from mlsysim.solvers import CompressionModel, MoERoutingModel, ReasoningModel, ScalingLawModel, ServingModel, registry
+from mlsysim.solvers import CompressionModel, MoERoutingModel, ReasoningModel, SensitivityModel, ScalingLawModel, ServingModel, registry
 
 
 # -- ScalingLawModel ------------------------------------------------------------------------
@@ -210,8 +210,74 @@ def test_moe_routing_bad_inputs_say_what_to_pass():
         MoERoutingModel().solve("Mixtral8x7B", 1024, capacity_factor=0)
 
 
+# -- SensitivityModel -----------------------------------------------------------------------
+
+def test_training_time_tornado_by_hand():
+    # T = C / (n P MFU): 1e24 / (1024 x 989.5e12 x 0.5) s = 22.84 days. At +/-10%, C gives
+    # 0.9 T and 1.1 T (swing 0.2 T); MFU gives T / 1.1 and T / 0.9 (swing 0.20202 T), so MFU
+    # leads the tornado.
+    t = 1e24 / (1024 * 989.5e12 * 0.5) / 86400
+    result = SensitivityModel().solve("ScalingLawModel", "training_time",
+                                      {"compute_budget": 1e24, "fleet": "Research_1024_H100",
+                                       "mfu": 0.5})
+    assert result.baseline == pytest.approx(t) and result.unit == "day"
+    assert [row["input"] for row in result.tornado] == ["mfu", "compute_budget"]
+    mfu, compute = result.tornado
+    assert (mfu["low"], mfu["high"]) == (pytest.approx(t / 0.9), pytest.approx(t / 1.1))
+    assert mfu["swing"] == pytest.approx(t * (1 / 0.9 - 1 / 1.1))
+    assert compute["swing"] == pytest.approx(0.2 * t)
+    assert result.most_sensitive == "mfu"
+    assert "Not perturbed (not numeric): fleet" in result.constraint_trace
+    assert "Not perturbed (a whole number that +/-10% does not move): devices" in \
+        result.constraint_trace
+    assert result.to_dict()["tornado"][0]["low_input"] == 0.45
+
+
+def test_a_refused_perturbation_is_reported_not_hidden():
+    result = SensitivityModel().solve("ScalingLawModel", "training_time",
+                                      {"compute_budget": 1e24, "fleet": "Research_1024_H100",
+                                       "mfu": 0.95})
+    row = next(row for row in result.tornado if row["input"] == "mfu")
+    assert row["high"] is None and row["swing"] == pytest.approx(row["low"] - result.baseline)
+    assert any(line.startswith("Refused by ScalingLawModel: mfu = 1.045: mfu must be in (0, 1]")
+               for line in result.constraint_trace)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(1e20, 1e26), st.floats(0.01, 0.9))
+def test_tornado_rows_are_sorted_and_square_root_swings_match(compute, x):
+    result = SensitivityModel().solve("ScalingLawModel", "optimal_parameters",
+                                      {"compute_budget": f"{compute!r} FLOP",
+                                       "tokens_per_parameter": 20.0}, perturbation=x)
+    swings = [row["swing"] for row in result.tornado]
+    assert swings == sorted(swings, reverse=True)
+    assert all(row["swing"] == pytest.approx(abs(row["high"] - row["low"]))
+               for row in result.tornado)
+    n = result.baseline
+    by_input = {row["input"]: row for row in result.tornado}
+    # N = sqrt(C / 120): C moves N by sqrt(1 +/- x); r by 1 / sqrt(1 +/- x).
+    assert by_input["compute_budget"]["swing"] == pytest.approx(
+        n * (math.sqrt(1 + x) - math.sqrt(1 - x)), rel=1e-9)
+    assert by_input["tokens_per_parameter"]["swing"] == pytest.approx(
+        n * (1 / math.sqrt(1 - x) - 1 / math.sqrt(1 + x)), rel=1e-9)
+
+
+def test_sensitivity_bad_inputs_say_what_to_pass():
+    with pytest.raises(InputError, match=r"ScalingLawModel has no output 'latency'; its "
+                                         r"outputs: compute_budget, optimal_parameters"):
+        SensitivityModel().solve("ScalingLawModel", "latency", {"compute_budget": 1e24})
+    with pytest.raises(InputError, match=r"perturbation must be a share in \(0, 1\), got 1.5"):
+        SensitivityModel().solve("ScalingLawModel", "optimal_tokens", {"compute_budget": 1e24},
+                                 perturbation=1.5)
+    with pytest.raises(InputError, match=r"SensitivityModel cannot study itself"):
+        SensitivityModel().solve("SensitivityModel", "baseline", {})
+    with pytest.raises(InputError, match=r"ScalingLawModel.accelerators is None, not a number"):
+        SensitivityModel().solve("ScalingLawModel", "accelerators", {"compute_budget": 1e24})
+
+
 def test_the_new_solvers_are_registered_with_their_results():
     assert registry.get("ScalingLawModel").result.__name__ == "ScalingLawResult"
     assert registry.get("ReasoningModel").result.__name__ == "ReasoningResult"
     assert registry.get("CompressionModel").result.__name__ == "CompressionResult"
     assert registry.get("MoERoutingModel").result.__name__ == "MoERoutingResult"
+    assert registry.get("SensitivityModel").result.__name__ == "SensitivityResult"

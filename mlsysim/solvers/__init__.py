@@ -17,6 +17,7 @@ from .moe_routing import MoERoutingModel, MoERoutingResult
 from .reasoning import ReasoningModel, ReasoningResult
 from .reliability import ReliabilityModel, ReliabilityResult
 from .scaling_law import ScalingLawModel, ScalingLawResult
+from .sensitivity import SensitivityModel, SensitivityResult
 from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
@@ -24,6 +25,7 @@ from .tail_latency import TailLatencyModel, TailLatencyResult
 __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "CompressionResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
            "EconomicsModel", "EconomicsResult", "ForwardModel", "MoERoutingModel", "MoERoutingResult", "ReasoningModel", "ReasoningResult", "ReliabilityModel",
-           "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "ServingModel", "ServingResult", "SolverResult",
+           "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "SensitivityModel", "SensitivityResult",
+           "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
            "TailLatencyResult", "serve_request"]

@@ -33,6 +33,7 @@ from .scaling_law import ScalingLawModel, ScalingLawResult
 from .reasoning import ReasoningModel, ReasoningResult
 from .compression import CompressionModel, CompressionResult
 from .moe_routing import MoERoutingModel, MoERoutingResult
+from .sensitivity import SensitivityModel, SensitivityResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -210,3 +211,6 @@ register(CompressionModel, result=CompressionResult, modes=("inference", "servin
 register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving", "training"),
          summary="Mixture-of-experts routing: load imbalance under skew, tokens dropped at a "
                  "capacity factor, all-to-all bytes per token.")
+register(SensitivityModel, result=SensitivityResult, modes=MODES,
+         summary="Sensitivity wall: a tornado table of one output of any registered solver, "
+                 "each numeric input moved +/-x%.")
