@@ -220,7 +220,7 @@ def test_training_time_tornado_by_hand():
     result = SensitivityModel().solve("ScalingLawModel", "training_time",
                                       {"compute_budget": 1e24, "fleet": "Research_1024_H100",
                                        "mfu": 0.5})
-    assert result.baseline == pytest.approx(t) and result.unit == "day"
+    assert result.baseline == pytest.approx(t) and result.unit == "d"
     assert [row["input"] for row in result.tornado] == ["mfu", "compute_budget"]
     mfu, compute = result.tornado
     assert (mfu["low"], mfu["high"]) == (pytest.approx(t / 0.9), pytest.approx(t / 1.1))

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ..engine.checks import is_number
 from ..errors import InputError, MlsysimError, shown
-from ..formatting import number
+from ..formatting import number, quantity
 from .base import ForwardModel, SolverResult
 
 
@@ -35,6 +35,10 @@ class SensitivityResult(SolverResult):
                     "high_input (its values, in its unit), low and high (the output at them; "
                     "None where the solver refused the value), swing = |high - low|.")
     most_sensitive: str = Field(description="The input with the largest swing.")
+
+    def _display_rows(self) -> list[tuple[str, str]]:
+        # The tornado rows are the trace's lines, written with units; not repeated as a tuple.
+        return [row for row in super()._display_rows() if row[0] != "tornado"]
 
 
 class SensitivityModel(ForwardModel):
@@ -132,13 +136,12 @@ class SensitivityModel(ForwardModel):
                              "or quantities in inputs, or a larger perturbation",
                              name="inputs", value=sorted(inputs))
         rows.sort(key=lambda row: row["swing"], reverse=True)
-        shown_unit = f" {unit}" if unit else ""
-        trace = [f"{model.name}.{output} = {number(baseline)}{shown_unit} at the inputs given; "
+        trace = [f"{model.name}.{output} = {_out(baseline, unit)} at the inputs given; "
                  f"each numeric input moved by +/-{number(100 * x)}%, one at a time"]
         for row in rows:
-            trace.append(f"{row['input']}: {_show(row['low_input'])} -> {_cell(row['low'])}, "
-                         f"{_show(row['high_input'])} -> {_cell(row['high'])}; swing "
-                         f"{number(row['swing'])}{shown_unit}")
+            trace.append(f"{row['input']}: {_show(row['low_input'])} -> "
+                         f"{_out(row['low'], unit)}, {_show(row['high_input'])} -> "
+                         f"{_out(row['high'], unit)}; swing {_out(row['swing'], unit)}")
         if skipped:
             trace.append(f"Not perturbed (not numeric): {', '.join(skipped)}")
         if unmoved:
@@ -177,7 +180,7 @@ def _perturbed(value: Any, x: float) -> tuple[Any, Any] | None:
 def _read(value: Any, output: str, solver: str, unit: str | None) -> tuple[float, str]:
     """(magnitude, unit) of an output; InputError when it is not a number."""
     if isinstance(value, pint.Quantity):
-        unit = unit if unit is not None else str(value.units)
+        unit = unit if unit is not None else f"{value.units:~}"
         return float(value.m_as(unit)), unit
     if is_number(value):
         return float(value), ""
@@ -196,5 +199,10 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else number(value)
 
 
-def _cell(value: float | None) -> str:
-    return "refused" if value is None else number(value)
+def _out(value: float | None, unit: str) -> str:
+    """An output value for the trace, with its unit; 'refused' for a value the solver refused."""
+    from ..units import Quantity
+
+    if value is None:
+        return "refused"
+    return quantity(Quantity(value, unit)) if unit else number(value)
