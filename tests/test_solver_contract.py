@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "site" / "pages" / "guide" / "adding-a-solver.md"
 REFERENCE = ROOT / "site" / "pages" / "reference" / "solvers.md"
 BUILT_IN = ("ServingModel", "DistributedModel", "CheckpointModel", "ReliabilityModel",
-            "SustainabilityModel", "EconomicsModel", "ContinuousBatchingModel", "TailLatencyModel")
+            "SustainabilityModel", "EconomicsModel", "ContinuousBatchingModel", "TailLatencyModel",
+            "ScalingLawModel", "ReasoningModel", "CompressionModel",
+            "MoERoutingModel", "SensitivityModel")
 runner = CliRunner()
 
 

@@ -29,6 +29,11 @@ from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .continuous_batching import ContinuousBatchingModel, ContinuousBatchingResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
+from .scaling_law import ScalingLawModel, ScalingLawResult
+from .reasoning import ReasoningModel, ReasoningResult
+from .compression import CompressionModel, CompressionResult
+from .moe_routing import MoERoutingModel, MoERoutingResult
+from .sensitivity import SensitivityModel, SensitivityResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -194,3 +199,18 @@ register(ContinuousBatchingModel, result=ContinuousBatchingResult, modes=("servi
                  "and ITL SLOs, its throughput, and the wall that binds.")
 register(TailLatencyModel, result=TailLatencyResult, modes=("inference", "serving"),
          summary="Queueing and fan-out: P50, P99 and P99.9 latency of a server at a load.")
+register(ScalingLawModel, result=ScalingLawResult, modes=("training",),
+         summary="Complexity wall: Chinchilla-optimal parameters and tokens for a compute budget, "
+                 "and its training time on a fleet.")
+register(ReasoningModel, result=ReasoningResult, modes=("inference", "serving"),
+         summary="Inference-time compute wall: FLOPs and latency of an answer of reasoning "
+                 "tokens x samples (best-of-N, self-consistency).")
+register(CompressionModel, result=CompressionResult, modes=("inference", "serving"),
+         summary="Fidelity wall (cost side): memory and decode speed-up of weight-only "
+                 "quantization and structured pruning; accuracy not modelled.")
+register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving", "training"),
+         summary="Mixture-of-experts routing: load imbalance under skew, tokens dropped at a "
+                 "capacity factor, all-to-all bytes per token.")
+register(SensitivityModel, result=SensitivityResult, modes=MODES,
+         summary="Sensitivity wall: a tornado table of one output of any registered solver, "
+                 "each numeric input moved +/-x%.")

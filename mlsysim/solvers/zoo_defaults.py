@@ -88,3 +88,7 @@ def given_or_zoo(given: Any, unit: str, name: str, path: str, *, allow_zero: boo
     if sourced is None:
         return None, f"the Zoo has no {path}"
     return float(sourced.m_as(unit)), cite(sourced, unit)
+#: Compute-optimal training tokens per parameter (Chinchilla: 1.4T tokens / 70B parameters).
+TOKENS_PER_PARAMETER = "Literature.Scaling.ChinchillaTokensPerParameter"
+#: Model FLOPs utilization of a well-tuned large training run (PaLM 540B on TPU v4).
+TRAINING_MFU = "Literature.Training.MfuHigh"
