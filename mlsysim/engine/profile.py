@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..formatting import number, quantity, si
+from .precision import formats, weight_only_note
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +51,13 @@ class PerformanceProfile:
     @property
     def constraint_trace(self) -> tuple[str, ...]:
         """The reasoning behind the verdict, one line per step (built on access)."""
+        stored, math = formats(self.precision)
         lines = [
             *(["Efficiency: the calibrated class value(s) " + ", ".join(self.calibrated)]
               if self.calibrated else []),
+            *([weight_only_note(self.precision)] if stored != math else []),
             f"Compute: {si(self.flops_count, 'FLOP')} at {self.efficiency:.0%} of "
-            f"{si(self.peak_rate, self.rate_unit)} ({self.precision} dense peak) = "
+            f"{si(self.peak_rate, self.rate_unit)} ({math} dense peak) = "
             f"{si(self.compute_time_s, 's')}",
             (f"Memory traffic: {si(self.traffic_bytes, 'B')} at "
              + (f"{self.memory_efficiency:.0%} of " if self.memory_efficiency != 1 else "")
