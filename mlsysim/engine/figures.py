@@ -27,6 +27,7 @@ class ChipFigures:
     bandwidth: float = NAN     # B/s
     capacity: float = NAN      # B
     tdp: float = NAN           # W
+    min_power: float = NAN     # W, the lowest configurable power mode (power.min)
     scale_up_bandwidth: float = NAN  # B/s per direction, per device
 
 
@@ -81,6 +82,8 @@ def chip_figures(hardware: Any) -> ChipFigures:
         bandwidth=float(memory.bandwidth.m_as("B/s")) if memory.bandwidth is not None else NAN,
         capacity=float(memory.capacity.m_as("B")),
         tdp=float(hardware.power.tdp.m_as("W")) if hardware.power.tdp is not None else NAN,
+        min_power=(float(hardware.power.min.m_as("W")) if hardware.power.min is not None
+                   else NAN),
         scale_up_bandwidth=float(link.per_direction.m_as("B/s")) if link is not None else NAN,
     )
     _CHIPS[id(hardware)] = (hardware, figures)
