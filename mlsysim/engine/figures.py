@@ -45,7 +45,7 @@ class WorkloadFigures:
     kind: str
     parameters: float
     active_parameters: float
-    flops_per_token: float = NAN   # forward, weight matmuls only
+    flops_per_token: float = NAN   # forward, weight matmuls only (no input-embedding lookup)
     flops_per_sample: float = NAN  # forward, per-sample models
     layers: int = 0
     hidden_dim: int = 0
@@ -90,6 +90,18 @@ def chip_figures(hardware: Any) -> ChipFigures:
     return figures
 
 
+def _flops_per_token(model: Any, active: float) -> float:
+    """Forward weight-matmul FLOPs per token: from the architecture when the Zoo says whether the
+    embeddings are tied (the input lookup costs none, an untied output projection 2 V d;
+    ``transformer.forward_flops_per_token``), else the Zoo's ``flops_per_token`` (2 N)."""
+    if model.tied_embeddings is None or not model.vocab_size:
+        return float(model.flops_per_token.m_as("FLOP/token"))
+    from ..physics import transformer
+
+    return float(transformer.forward_flops_per_token(active, model.vocab_size, model.hidden_dim,
+                                                     model.tied_embeddings))
+
+
 def _flop_rate_dim():
     from ..units import DIMENSIONS, dimensionality
 
@@ -118,7 +130,7 @@ def workload_figures(model: Any) -> WorkloadFigures:
             name=model.name, path=model.path,
             kind="encoder" if model.architecture == "encoder" else "decoder",
             parameters=params, active_parameters=active,
-            flops_per_token=float(model.flops_per_token.m_as("FLOP/token")),
+            flops_per_token=_flops_per_token(model, active),
             layers=model.layers, hidden_dim=model.hidden_dim, heads=model.heads,
             attention_width=float(model.heads * head_dim), kv_values_per_token=float(kv_values),
             kv_heads=int(kv_heads),
