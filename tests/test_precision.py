@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 from mlsysim import Engine
 from mlsysim.cli import app
 from mlsysim.engine import precision
+from mlsysim.engine.checks import resolve_entry
+from mlsysim.engine.figures import chip_figures
 from mlsysim.errors import InputError, PrecisionError
 from mlsysim.solvers import ServingModel
 
@@ -130,3 +132,26 @@ def test_cli_takes_pairs_and_explains_a_bad_one():
     assert bad.exit_code == 1
     assert "precision 'w3a16' is not a weight-only pair" in bad.output
     assert "e.g. precision='w4a16'" in bad.output
+
+
+# -- fp8: the chip's own peak, never 2 x fp16 ----------------------------------
+def _compute_time(chip, precision):
+    return Engine.solve("Llama3_8B", chip, batch_size=64, precision=precision, seq_len=2048,
+                        is_training=True, efficiency=0.5, memory_efficiency=1.0).compute_time_s
+
+
+def test_fp8_speed_up_is_the_chips_own_ratio_not_an_assumed_2x():
+    # Trainium1 lists fp8 at its fp16 rate (1x); Trainium3 at 3.75x; H100 1979 / 989.5 = 2x.
+    # Compute time scales with 1 / peak (the same FLOPs), so the speed-up is the Zoo's ratio.
+    for chip in ("Trainium1", "Trainium3", "H100", "Inferentia2"):
+        peaks = chip_figures(resolve_entry(chip, "Hardware", "hardware")).peaks
+        assert _compute_time(chip, "fp16") / _compute_time(chip, "fp8") == pytest.approx(
+            peaks["fp8"] / peaks["fp16"], rel=1e-12)
+    assert _compute_time("Trainium1", "fp16") == pytest.approx(_compute_time("Trainium1", "fp8"))
+
+
+def test_a_chip_without_an_fp8_peak_is_refused_by_name():
+    with pytest.raises(PrecisionError) as info:
+        Engine.solve("Llama3_8B", "A100", precision="fp8")
+    message = str(info.value)
+    assert "lists no fp8 peak" in message and "does not silently fall back" in message
