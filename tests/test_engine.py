@@ -31,7 +31,8 @@ def test_hand_worked_llama3_8b_decode_on_h100():
     # (989.5 TFLOP/s fp16 dense, 3.35 TB/s, 80 GB, 700 W).
     weights = 8_030_261_248 * 2                       # 16.06 GB
     kv = 2 * 32 * 8 * 128 * 2 * 2048                  # 268 MB of K and V
-    flops = 16_060_522_496 + 4 * 32 * 2048 * 4096     # 2 FLOP/param + attention scores
+    # 2 FLOP/param but none for the untied input embedding (2 x 128,256 x 4096), + attention
+    flops = 16_060_522_496 - 1_050_673_152 + 4 * 32 * 2048 * 4096
     t_memory = (weights + kv) / 3.35e12               # 4.874 ms
     t_compute = flops / (0.5 * 989.5e12)              # 34.6 us
     result = Engine.solve("Llama3_8B", "H100", batch_size=1, precision="fp16", efficiency=0.5,

@@ -178,15 +178,17 @@ def test_flash_attention_keeps_no_attention_scores_for_backward():
 
 
 def test_causal_attention_is_halved_for_whole_sequences_not_for_decode_steps():
-    # Llama 3 8B training at s 8192: 6 N + 3 x 4 L (s/2) d_attn per token
-    # = 6 x 8.030e9 + 12 x 32 x 4096 x 4096 = 48.18 + 6.44 = 54.62 GFLOP per token.
+    # Llama 3 8B training at s 8192: 3 x (2 N - 2 V d) + 3 x 4 L (s/2) d_attn per token (the
+    # untied input embedding is a lookup: 2 V d = 2 x 128,256 x 4096 = 1.051 GFLOP less)
+    # = 3 x (16.061 - 1.051) + 12 x 32 x 4096 x 4096 = 45.03 + 6.44 = 51.47 GFLOP per token.
     assert transformer.causal_mean_context(8192) == 4096
     result = Engine.solve("Llama3_8B", "H100", batch_size=1, seq_len=8192, is_training=True,
                           efficiency=0.5, memory_efficiency=1.0)
-    per_token = 3 * (2 * N_8B + 4 * 32 * 4096 * 4096)
+    per_token = 3 * (2 * N_8B - 2 * 128_256 * 4096 + 4 * 32 * 4096 * 4096)
     assert result.flops.m_as("FLOP") == pytest.approx(per_token * 8192, rel=1e-9)
-    assert per_token == pytest.approx(54.62e9, rel=1e-3)
-    # A decode step's one query still reads all 8192 keys: 2 N + 4 L s d_attn.
+    assert per_token == pytest.approx(51.47e9, rel=1e-3)
+    # A decode step's one query still reads all 8192 keys: 2 N - 2 V d + 4 L s d_attn.
     step = Engine.solve("Llama3_8B", "H100", batch_size=1, seq_len=8192, efficiency=0.5,
                         memory_efficiency=1.0)
-    assert step.flops.m_as("FLOP") == pytest.approx(2 * N_8B + 4 * 32 * 8192 * 4096, rel=1e-9)
+    assert step.flops.m_as("FLOP") == pytest.approx(2 * N_8B - 2 * 128_256 * 4096
+                                                     + 4 * 32 * 8192 * 4096, rel=1e-9)

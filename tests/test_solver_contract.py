@@ -74,7 +74,7 @@ def test_a_plan_runs_the_new_solver_and_asserts_on_its_fields(ridge, tmp_path):
     assert result.exit_code == 0, result.output
     assert "+ RidgePointModel: ridge_point 295.4 FLOP/B; intensity" in result.output
     assert "assert solvers.RidgePointModel.intensity < 100 FLOP/B: holds: " \
-           "solvers.RidgePointModel.intensity = 7.528 FLOP/B" in result.output
+           "solvers.RidgePointModel.intensity = 7.067 FLOP/B" in result.output
 
     as_json = runner.invoke(app, ["eval", str(tmp_path / "plan.yaml"), "-o", "json"])
     document = json.loads(as_json.stdout)
@@ -85,7 +85,7 @@ def test_a_plan_runs_the_new_solver_and_asserts_on_its_fields(ridge, tmp_path):
     (tmp_path / "fails.yaml").write_text(plan.replace("< 100 FLOP/B", "> 100 FLOP/B"))
     failed = runner.invoke(app, ["eval", str(tmp_path / "fails.yaml")])
     assert failed.exit_code == 3
-    assert "fails: solvers.RidgePointModel.intensity = 7.528 FLOP/B" in failed.output
+    assert "fails: solvers.RidgePointModel.intensity = 7.067 FLOP/B" in failed.output
 
 
 def test_a_plan_naming_an_unknown_or_wrong_mode_solver_is_bad_input(ridge, tmp_path):
@@ -111,7 +111,7 @@ def test_the_result_round_trips_through_to_dict(ridge):
                for name, value in document.items()}
     assert type(result)(**rebuilt) == result
     assert document["constraint_trace"] == [
-        "Ridge point 295.4 FLOP/B (peak / bandwidth); one pass does 7.528 FLOP/B: "
+        "Ridge point 295.4 FLOP/B (peak / bandwidth); one pass does 7.067 FLOP/B: "
         "memory-bound"]
 
 

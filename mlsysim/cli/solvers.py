@@ -47,7 +47,9 @@ def eval_command(
         hardware: Optional[str] = typer.Argument(None, help="Hardware short name or path, e.g. "
                                                             "H100 (not with a plan or scenario)."),
         batch_size: int = typer.Option(1, "-b", "--batch-size", help="Samples (sequences) per pass."),
-        precision: str = typer.Option("fp16", "-p", "--precision", help="fp32, fp16, bf16, fp8, int8, int4."),
+        precision: str = typer.Option(
+            "fp16", "-p", "--precision", help="fp32, fp16, bf16, fp8, int8, int4, or weight-only "
+            "w4a16, w8a16 (WEIGHTS/MATH, e.g. int4/bf16)."),
         efficiency: Optional[float] = typer.Option(
             None, "-e", "--efficiency", help="Share of peak compute, (0, 1] (default: the "
             "calibrated value for the pass's class, cited in the trace)."),
@@ -193,7 +195,8 @@ def serve_command(
             None, "-b", "--batch-size",
             help="Concurrent requests (default 1; with an SLO: evaluate this batch instead of "
                  "searching for the largest)."),
-        precision: str = typer.Option("fp16", "-p", "--precision"),
+        precision: str = typer.Option("fp16", "-p", "--precision",
+                                      help="fp16, fp8, ... or weight-only w4a16, w8a16."),
         efficiency: Optional[float] = typer.Option(
             None, "-e", "--efficiency", help="Share of peak compute, (0, 1] (default: the "
             "calibrated prefill and decode values, cited in the trace)."),

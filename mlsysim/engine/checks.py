@@ -18,7 +18,7 @@ from typing import Any
 # checks use.
 from ..errors import InputError, PrecisionError, UnknownNameError
 from ..errors import shown as show
-from .precision import BYTES_PER_VALUE
+from .precision import BYTES_PER_VALUE, EXAMPLE, formats, is_known, math_format
 
 #: Largest count (batch size, sequence length, parallel size, device count) accepted: 2**53,
 #: the largest whole number a float holds exactly. Counts become floats inside the solvers.
@@ -127,20 +127,30 @@ def usable_precisions(chip: Any) -> list[str]:
 
 
 def check_precision(chip: Any, precision: Any) -> str:
-    """``precision`` if mlsysim models it and ``chip`` lists its peak; else InputError (unknown
-    or not text) or PrecisionError (the chip lists none), naming only precisions that work."""
+    """``precision`` if mlsysim models it and ``chip`` lists the peak of its math format; else
+    InputError (unknown, a malformed weight-only pair, or not text) or PrecisionError (the chip
+    lists no such peak), naming only precisions that work."""
     if type(precision) is str and precision in chip.peaks and precision in BYTES_PER_VALUE:
         return precision  # the common case, fast
     usable = usable_precisions(chip)
     listed = ", ".join(usable) or "none that mlsysim models"
-    if not isinstance(precision, str) or precision not in BYTES_PER_VALUE:
+    if not isinstance(precision, str) or not is_known(precision):
+        if isinstance(precision, str) and ("/" in precision or precision[:1] == "w"):
+            formats(precision)  # raises the pair's own message
         got = _kind(precision) if not isinstance(precision, str) else show(precision)
         raise InputError(f"precision {got} is not one mlsysim knows; use one of {listed} (the "
-                         f"ones {chip.name} supports)", name="precision", value=precision)
-    if precision not in chip.peaks:
+                         f"ones {chip.name} supports) or a weight-only pair such as w4a16 "
+                         f"({EXAMPLE})", name="precision", value=precision)
+    math = math_format(precision)
+    if math not in chip.peaks:
+        hint = ""
+        if math in ("int4", "int8") and "fp16" in chip.peaks:
+            hint = (f"; for {math[3:]}-bit weights with fp16 math (weight-only quantization) "
+                    f"use precision='w{math[3:]}a16'")
+        which = f" for the math of {precision!r}" if math != precision else ""
         raise PrecisionError(
-            f"{chip.name} lists no {precision} peak (it supports: {listed}); choose one of those "
-            "precisions. mlsysim does not silently fall back to another precision",
+            f"{chip.name} lists no {math} peak{which} (it supports: {listed}); choose one of "
+            f"those precisions{hint}. mlsysim does not silently fall back to another precision",
             name="precision", value=precision)
     return precision
 
@@ -232,4 +242,5 @@ def peak_for(chip, precision: str) -> tuple[float, str]:
     """(peak rate, unit) of ``precision`` on ``chip``; InputError for a precision mlsysim does not
     know, PrecisionError when the chip lists none (naming the precisions it supports)."""
     check_precision(chip, precision)
-    return chip.peaks[precision], ("OP/s" if precision.startswith("int") else "FLOP/s")
+    math = math_format(precision)  # a weight-only pair runs its math at the second format's peak
+    return chip.peaks[math], ("OP/s" if math.startswith("int") else "FLOP/s")

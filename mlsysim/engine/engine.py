@@ -56,7 +56,10 @@ class Engine:
         it is one decode step (one new token for each of ``batch_size`` sequences at context
         ``seq_len``); with ``is_training`` it is a forward and backward pass. Time follows the
         roofline, T = max(F / (eta * P_peak), B / (eta_mem * BW)), at the precision's own
-        dense peak. Energy is board power (TDP) times latency. ``efficiency`` and
+        dense peak. Energy is latency times P = P_min + (TDP - P_min) x u, u the busier of the
+        compute (F / (P_peak T)) and memory (B / (BW T)) shares, with the chip's lowest power
+        mode (``power.min``) as idle draw; without one it is TDP x latency, an upper bound
+        (said in the trace). ``efficiency`` and
         ``memory_efficiency`` left as None take the calibrated value of the pass's workload class
         (``calibration.engine_class``) from ``Literature.Calibration``, cited in the trace.
         """
@@ -93,17 +96,23 @@ class Engine:
         latency = roofline.roofline_time(t_compute, t_memory)
         feasible = footprint <= chip.capacity
         rate, unit = pass_rate(w, batch=batch, seq_len=seq, latency=latency, training=is_training)
+        mfu = float(roofline.utilization(flops, latency, peak))
+        busy = max(mfu, float(roofline.utilization(traffic, latency,
+                                                   modeled_bandwidth(chip.bandwidth))))
+        idle = chip.min_power if chip.min_power == chip.min_power else chip.tdp
         profile = PerformanceProfile(
             model=w.name, hardware=chip.name, precision=precision, batch_size=batch, seq_len=seq,
             is_training=is_training, bottleneck="Compute" if t_compute >= t_memory else "Memory",
-            mfu=float(roofline.utilization(flops, latency, peak)), feasible=bool(feasible),
+            mfu=mfu, feasible=bool(feasible),
             latency_s=float(latency), compute_time_s=float(t_compute),
             memory_time_s=float(t_memory), flops_count=float(flops), traffic_bytes=float(traffic),
             footprint_bytes=float(footprint), capacity_bytes=chip.capacity,
-            energy_j=float(roofline.energy(chip.tdp, latency)), throughput_per_s=float(rate),
+            energy_j=float(roofline.energy(roofline.board_power(idle, chip.tdp, busy), latency)),
+            throughput_per_s=float(rate),
             throughput_unit=unit, peak_rate=peak, rate_unit=rate_unit, bandwidth=chip.bandwidth,
             efficiency=eta, memory_efficiency=eta_mem,
-            weights_bytes=w.parameters * weight_b, calibrated=calibrated)
+            weights_bytes=w.parameters * weight_b, calibrated=calibrated, tdp=chip.tdp,
+            min_power=chip.min_power, busy_share=busy)
         if raise_errors and not feasible:
             raise OOMError(f"{w.name} does not fit on {chip.name}: needs "
                            f"{si(footprint, 'B')}, has {si(chip.capacity, 'B')}; use a larger "

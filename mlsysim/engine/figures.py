@@ -27,6 +27,7 @@ class ChipFigures:
     bandwidth: float = NAN     # B/s
     capacity: float = NAN      # B
     tdp: float = NAN           # W
+    min_power: float = NAN     # W, the lowest configurable power mode (power.min)
     scale_up_bandwidth: float = NAN  # B/s per direction, per device
 
 
@@ -44,7 +45,7 @@ class WorkloadFigures:
     kind: str
     parameters: float
     active_parameters: float
-    flops_per_token: float = NAN   # forward, weight matmuls only
+    flops_per_token: float = NAN   # forward, weight matmuls only (no input-embedding lookup)
     flops_per_sample: float = NAN  # forward, per-sample models
     layers: int = 0
     hidden_dim: int = 0
@@ -81,10 +82,24 @@ def chip_figures(hardware: Any) -> ChipFigures:
         bandwidth=float(memory.bandwidth.m_as("B/s")) if memory.bandwidth is not None else NAN,
         capacity=float(memory.capacity.m_as("B")),
         tdp=float(hardware.power.tdp.m_as("W")) if hardware.power.tdp is not None else NAN,
+        min_power=(float(hardware.power.min.m_as("W")) if hardware.power.min is not None
+                   else NAN),
         scale_up_bandwidth=float(link.per_direction.m_as("B/s")) if link is not None else NAN,
     )
     _CHIPS[id(hardware)] = (hardware, figures)
     return figures
+
+
+def _flops_per_token(model: Any, active: float) -> float:
+    """Forward weight-matmul FLOPs per token: from the architecture when the Zoo says whether the
+    embeddings are tied (the input lookup costs none, an untied output projection 2 V d;
+    ``transformer.forward_flops_per_token``), else the Zoo's ``flops_per_token`` (2 N)."""
+    if model.tied_embeddings is None or not model.vocab_size:
+        return float(model.flops_per_token.m_as("FLOP/token"))
+    from ..physics import transformer
+
+    return float(transformer.forward_flops_per_token(active, model.vocab_size, model.hidden_dim,
+                                                     model.tied_embeddings))
 
 
 def _flop_rate_dim():
@@ -115,7 +130,7 @@ def workload_figures(model: Any) -> WorkloadFigures:
             name=model.name, path=model.path,
             kind="encoder" if model.architecture == "encoder" else "decoder",
             parameters=params, active_parameters=active,
-            flops_per_token=float(model.flops_per_token.m_as("FLOP/token")),
+            flops_per_token=_flops_per_token(model, active),
             layers=model.layers, hidden_dim=model.hidden_dim, heads=model.heads,
             attention_width=float(model.heads * head_dim), kv_values_per_token=float(kv_values),
             kv_heads=int(kv_heads),

@@ -6,7 +6,9 @@ bfloat16, OCP FP8/FP6/FP4 (MX), 8- and 4-bit integers), not tunable parameters.
 
 from __future__ import annotations
 
-from ..errors import InputError
+import functools
+
+from ..errors import InputError, shown
 
 #: Bytes per stored value for each precision Engine.solve accepts.
 BYTES_PER_VALUE = {
@@ -32,13 +34,79 @@ ADAM_BYTES_MIXED = 12.0
 ADAM_BYTES_FP32 = 8.0
 
 
-def bytes_per_value(precision: str) -> float:
-    """Bytes of one value at ``precision``; a clear error for an unknown precision."""
+#: Weight-only quantization by its usual name (GPTQ, AWQ): weights stored in the first format,
+#: dequantized in registers, math (and activations, KV cache) in the second.
+WEIGHT_ONLY = {"w4a16": ("int4", "fp16"), "w8a16": ("int8", "fp16")}
+
+#: What ``precision`` may be, for error messages.
+ACCEPTED_FORMS = ("one of " + ", ".join(BYTES_PER_VALUE) + ", a weight-only pair "
+                  + " or ".join(WEIGHT_ONLY) + ", or WEIGHTS/MATH such as 'int4/bf16'")
+EXAMPLE = "e.g. precision='w4a16': 4-bit weights, math at the fp16 peak"
+
+
+def _pair_error(precision: str, why: str) -> InputError:
+    return InputError(f"precision {shown(precision)} {why}; use {ACCEPTED_FORMS} ({EXAMPLE})",
+                      name="precision", value=precision)
+
+
+@functools.lru_cache(maxsize=256)
+def _formats(precision: str) -> tuple[str, str]:
+    if precision in BYTES_PER_VALUE:
+        return precision, precision
+    if precision in WEIGHT_ONLY:
+        return WEIGHT_ONLY[precision]
+    if precision.count("/") != 1:
+        if precision[:1] == "w" and "a" in precision:
+            raise _pair_error(precision, "is not a weight-only pair mlsysim knows")
+        raise _pair_error(precision, "is not one mlsysim knows")
+    weights, math = (part.strip() for part in precision.split("/"))
+    for part in (weights, math):
+        if part not in BYTES_PER_VALUE:
+            raise _pair_error(precision, f"names {part!r}, not a format mlsysim knows")
+    if BYTES_PER_VALUE[weights] > BYTES_PER_VALUE[math]:
+        raise _pair_error(precision, f"stores weights ({weights}) wider than its math ({math}); "
+                                     "the weights format comes first and is the narrower")
+    return weights, math
+
+
+def formats(precision: str) -> tuple[str, str]:
+    """(weight format, math format) of ``precision``: "fp16" is (fp16, fp16); a weight-only pair
+    "w4a16" is (int4, fp16) and "int4/bf16" is (int4, bf16): weights are stored (and read) at
+    the first, the math runs at the second's dense peak. InputError for anything else."""
+    if not isinstance(precision, str):
+        raise InputError(f"precision must be text, got {type(precision).__name__} "
+                         f"{shown(precision)}; use {ACCEPTED_FORMS} ({EXAMPLE})",
+                         name="precision", value=precision)
+    return _formats(precision)
+
+
+def weight_only_note(precision: str) -> str:
+    """The trace line of a weight-only pair: what is stored at which width, what computes."""
+    stored, math = formats(precision)
+    return (f"Precision {precision}: weights stored as {stored} ({BYTES_PER_VALUE[stored]:g} B "
+            f"each), math, activations and KV cache at {math} (its dense peak); the "
+            "dequantization work is not modeled")
+
+
+def is_known(precision) -> bool:
+    """Whether ``precision`` is a format or a pair mlsysim models."""
     try:
-        return BYTES_PER_VALUE[precision]
-    except (KeyError, TypeError):
-        raise InputError(f"precision {precision!r} is not one mlsysim knows; use one of "
-                         f"{', '.join(BYTES_PER_VALUE)}", name="precision", value=precision) from None
+        formats(precision)
+    except InputError:
+        return False
+    return True
+
+
+def math_format(precision: str) -> str:
+    """The format whose dense peak the math runs at."""
+    return precision if precision in BYTES_PER_VALUE else formats(precision)[1]
+
+
+def bytes_per_value(precision: str) -> float:
+    """Bytes of one stored weight at ``precision`` (its weight format); a clear error for an
+    unknown precision."""
+    stored = BYTES_PER_VALUE.get(precision) if type(precision) is str else None
+    return stored if stored is not None else BYTES_PER_VALUE[formats(precision)[0]]
 
 
 def optimizer_bytes(precision: str) -> float:
@@ -47,5 +115,6 @@ def optimizer_bytes(precision: str) -> float:
 
 
 def activation_bytes(precision: str) -> float:
-    """Bytes of one cached key/value or activation when running at ``precision``."""
-    return max(bytes_per_value(precision), MIN_ACTIVATION_BYTES)
+    """Bytes of one cached key/value or activation when running at ``precision``: the math
+    format's, at least one byte (weight-only quantization leaves the KV cache at 16 bits)."""
+    return max(bytes_per_value(math_format(precision)), MIN_ACTIVATION_BYTES)

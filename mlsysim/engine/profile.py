@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..formatting import number, quantity, si
+from .precision import formats, weight_only_note
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +47,20 @@ class PerformanceProfile:
     weights_bytes: float
     #: Zoo paths of the calibrated efficiencies used because none was given.
     calibrated: tuple[str, ...] = ()
+    tdp: float = float("nan")         # W
+    min_power: float = float("nan")   # W, the chip's lowest power mode (power.min), idle draw
+    busy_share: float = 1.0           # the busier of compute and memory over latency, 0..1
 
     @property
     def constraint_trace(self) -> tuple[str, ...]:
         """The reasoning behind the verdict, one line per step (built on access)."""
+        stored, math = formats(self.precision)
         lines = [
             *(["Efficiency: the calibrated class value(s) " + ", ".join(self.calibrated)]
               if self.calibrated else []),
+            *([weight_only_note(self.precision)] if stored != math else []),
             f"Compute: {si(self.flops_count, 'FLOP')} at {self.efficiency:.0%} of "
-            f"{si(self.peak_rate, self.rate_unit)} ({self.precision} dense peak) = "
+            f"{si(self.peak_rate, self.rate_unit)} ({math} dense peak) = "
             f"{si(self.compute_time_s, 's')}",
             (f"Memory traffic: {si(self.traffic_bytes, 'B')} at "
              + (f"{self.memory_efficiency:.0%} of " if self.memory_efficiency != 1 else "")
@@ -78,7 +84,22 @@ class PerformanceProfile:
         need = (f"needs {si(self.footprint_bytes, 'B')} (weights {si(self.weights_bytes, 'B')} + "
                 f"{label} {si(other, 'B')}), has {si(self.capacity_bytes, 'B')}")
         lines.append(f"Memory fits: {need}" if self.feasible else f"Memory wall: {need}")
+        lines.append(self._energy_line())
         return tuple(lines)
+
+    def _energy_line(self) -> str:
+        if self.tdp != self.tdp:
+            return (f"Energy: not modeled; the Zoo lists no TDP for {self.hardware}")
+        if self.min_power != self.min_power:
+            return (f"Energy: TDP {si(self.tdp, 'W')} x {si(self.latency_s, 's')} = "
+                    f"{si(self.energy_j, 'J')}, an upper bound: the Zoo lists no idle or "
+                    f"minimum power for {self.hardware} (busy {self.busy_share:.0%} of the pass)")
+        watts = self.energy_j / self.latency_s
+        return (f"Energy: {si(self.min_power, 'W')} idle (the lowest power mode) + "
+                f"({si(self.tdp, 'W')} TDP - {si(self.min_power, 'W')}) x {self.busy_share:.0%} "
+                f"busy (the busier of compute and memory) = {si(watts, 'W')}; x "
+                f"{si(self.latency_s, 's')} = {si(self.energy_j, 'J')} (linear power model, "
+                "Fan et al. 2007)")
 
     # -- Quantities ------------------------------------------------------
     @property

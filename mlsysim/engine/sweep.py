@@ -22,7 +22,8 @@ from .checks import (check_context, check_count, check_flag, check_fraction, che
 from .engine import default_seq_len, modeled_bandwidth
 from .figures import chip_figures, workload_figures
 from .passes import pass_cost, pass_rate
-from .precision import BYTES_PER_VALUE, activation_bytes, bytes_per_value, optimizer_bytes
+from .precision import (EXAMPLE, activation_bytes, bytes_per_value, formats, is_known,
+                        math_format, optimizer_bytes)
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,16 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
     weight_b = np.array([bytes_per_value(p) for p in precisions])
     act_b = np.array([activation_bytes(p) for p in precisions])
     opt_b = np.array([optimizer_bytes(p) for p in precisions])
-    supported = np.array([[p in c.peaks for p in precisions] for c in chips], dtype=bool)
+    maths = [math_format(p) for p in precisions]  # a weight-only pair computes at its second
+    supported = np.array([[m in c.peaks for m in maths] for c in chips], dtype=bool)
     notes = []
     for index, precision in enumerate(precisions):
         for chip, ok in zip(chips, supported[:, index]):
             if not ok:
-                notes.append(f"{chip.name} lists no {precision} peak (it supports: "
+                notes.append(f"{chip.name} lists no {maths[index]} peak (it supports: "
                              f"{', '.join(usable_precisions(chip))}): those cells are NaN and "
                              "infeasible")
-    peak = np.array([[c.peaks.get(p, math.nan) for p in precisions] for c in chips])  # (H, P)
+    peak = np.array([[c.peaks.get(m, math.nan) for m in maths] for c in chips])  # (H, P)
     bandwidth = modeled_bandwidth(np.array([c.bandwidth for c in chips]))
     capacity = np.array([c.capacity for c in chips])
 
@@ -143,18 +145,21 @@ def _class_efficiencies(w, batches, training: bool, eta, eta_mem):
 def _check_precision(chips: list[Any], precision: Any) -> None:
     """A precision at least one chip of the sweep lists (and mlsysim knows); else the error
     ``Engine.solve`` gives, naming the precisions the chips support."""
-    known = isinstance(precision, str) and precision in BYTES_PER_VALUE
-    if known and any(precision in chip.peaks for chip in chips):
+    known = is_known(precision)
+    if known and any(math_format(precision) in chip.peaks for chip in chips):
         return
     if len(chips) == 1:
         check_precision(chips[0], precision)  # raises, naming what the chip supports
     usable = ", ".join(dict.fromkeys(p for chip in chips for p in usable_precisions(chip)))
     if known:
-        raise PrecisionError(f"no chip of the sweep lists a {precision} peak; use one of "
-                             f"{usable} (the ones these chips support)",
+        raise PrecisionError(f"no chip of the sweep lists a {math_format(precision)} peak; use "
+                             f"one of {usable} (the ones these chips support)",
                              name="precision", value=precision)
+    if isinstance(precision, str) and ("/" in precision or precision[:1] == "w"):
+        formats(precision)  # raises the weight-only pair's own message
     raise InputError(f"precision {show(precision)} is not one mlsysim knows; use one of {usable} "
-                     "(the ones these chips support)", name="precision", value=precision)
+                     f"(the ones these chips support) or a weight-only pair such as w4a16 "
+                     f"({EXAMPLE})", name="precision", value=precision)
 
 
 def _listed(values: Any, name: str) -> list[Any]:

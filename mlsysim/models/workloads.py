@@ -26,6 +26,9 @@ class TransformerWorkload(ZooEntry):
     head_dim: int | None = Field(default=None, ge=1, description="Width of one attention head.")
     ffn_dim: int | None = Field(default=None, ge=1, description="Feed-forward inner width.")
     vocab_size: int | None = Field(default=None, ge=1, description="Tokenizer vocabulary size.")
+    tied_embeddings: bool | None = Field(
+        default=None, description="Whether the output projection reuses the input embedding "
+        "matrix (None: not stated; the engine then counts 2 FLOPs for every parameter).")
     context_length: int | None = Field(default=None, ge=1, description="Maximum context in tokens.")
     flops_per_token: quantity_type(DIMENSIONS["flops_per_token"]) = Field(
         description="Forward-pass FLOPs per token (2 per multiply-accumulate).")

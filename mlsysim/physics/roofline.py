@@ -59,3 +59,14 @@ def utilization(flops, elapsed, peak_rate):
 def energy(power, elapsed):
     """Energy drawn at ``power`` for ``elapsed`` time: E = P * T."""
     return power * elapsed
+
+
+def board_power(idle_power, max_power, utilization):
+    """Power drawn at ``utilization`` in [0, 1], linear between idle and full load.
+
+    P(u) = P_idle + (P_max - P_idle) * u   (Fan, Weber and Barroso, "Power Provisioning for a
+    Warehouse-sized Computer", ISCA 2007: their simple model, power rising linearly with
+    utilisation from the idle draw to the busy one). At u = 1 it is P_max, the TDP; with
+    P_idle = P_max it is the TDP at any utilisation.
+    """
+    return idle_power + (max_power - idle_power) * utilization

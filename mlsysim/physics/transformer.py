@@ -14,6 +14,18 @@ def linear_flops(parameters, tokens):
     return 2 * parameters * tokens
 
 
+def forward_flops_per_token(parameters, vocab_size, hidden_dim, tied_embeddings):
+    """Forward FLOPs per token of the weight matmuls, counted from the architecture.
+
+    F = 2 * N_non-embedding + 2 * V * d: the input embedding is a table lookup (no FLOPs), the
+    output projection (unembedding) a V x d matmul (Kaplan et al. 2020, Table 1: "Embed" about
+    4 d, "De-embed" 2 d V). With untied embeddings N holds both V x d matrices, so
+    F = 2 (N - 2 V d) + 2 V d = 2 N - 2 V d; tied, N holds one and F = 2 N. ``parameters`` are
+    the ones a token uses (the active ones of a mixture of experts).
+    """
+    return 2 * parameters - (0 if tied_embeddings else 2 * vocab_size * hidden_dim)
+
+
 def attention_score_flops(layers, context, attention_width, tokens):
     """Forward FLOPs of QK^T and the weighted sum of V for ``tokens`` queries over ``context`` keys.
 

@@ -10,7 +10,7 @@ from ..engine.checks import (check_context, check_count, check_fraction, check_t
 from ..engine.engine import modeled_bandwidth
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import pass_cost, sequence_flops
-from ..engine.precision import activation_bytes, bytes_per_value
+from ..engine.precision import activation_bytes, bytes_per_value, math_format, weight_only_note
 from ..formatting import si
 from ..errors import InputError
 from ..physics import communication, roofline, transformer
@@ -73,7 +73,8 @@ class ServingModel(ForwardModel):
             hardware: The GPU (a ``Hardware`` entry or its name, "H100").
             seq_len: Prompt plus context tokens per request, at most the model's context.
             batch_size: Concurrent requests (whole number >= 1).
-            precision: Weights and math precision the chip lists a peak for ("fp16", "fp8").
+            precision: Weights and math precision the chip lists a peak for ("fp16", "fp8"),
+                or a weight-only pair ("w4a16": int4 weights, fp16 math and KV cache).
             efficiency: Share of peak compute in (0, 1]; None takes the calibrated prefill and
                 decode values (``Literature.Calibration``), cited in the trace.
             tp_size: Tensor-parallel GPUs of one node; must divide the attention heads.
@@ -147,6 +148,8 @@ class ServingModel(ForwardModel):
         feasible = per_gpu <= chip.capacity
         trace = [
             *cited,
+            *([weight_only_note(precision)] if weight_b != bytes_per_value(math_format(precision))
+              else []),
             f"Prefill: {si(prefill_flops, 'FLOP')} over {tp} GPU(s) at {eta_p:.0%} of "
             f"{si(peak, rate_unit)} -> {si(t_prefill_compute, 's')} compute, "
             f"{si(t_prefill_memory, 's')} memory"
