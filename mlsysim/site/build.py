@@ -128,13 +128,18 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     zoo = zoo or Zoo()
     as_of = as_of or dt.date.today()
 
+    # The changes page compares with --previous (an error if unreadable) or else with the
+    # site being replaced (a warning if its zoo.json is unreadable: the build goes on).
+    before, unreadable = None, None
     try:
-        before = read_previous(previous) if previous is not None else \
-            read_previous(out / EXPORT_FILE) if is_site(out) and (out / EXPORT_FILE).is_file() else None
+        if previous is not None:
+            before = read_previous(previous)
+        elif is_site(out) and (out / EXPORT_FILE).is_file():
+            before = read_previous(out / EXPORT_FILE, option="")
     except PreviousBuildError as exc:
-        raise SiteBuildError(str(exc) if previous is not None else
-                             f"the site in {out} has a {EXPORT_FILE} that cannot be compared with "
-                             f"({exc}); pass --previous or build into a new folder") from None
+        if previous is not None:
+            raise SiteBuildError(str(exc)) from None
+        unreadable = f"{exc}; the changes page compares with nothing this time"
 
     guides = hand_written_pages(pages)
     report = audit_zoo(zoo, as_of=as_of, documents=documents, progress=progress,
@@ -195,7 +200,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     pages = sum(1 for name in files if name.endswith(".md"))
     statuses = {status.value: count for status, count in model.status_counts()}
     notices = [line for line in (NO_SITE_URL if not served_from else None,
-                                 warning_line(expiring(model))) if line]
+                                 warning_line(expiring(model)), unreadable) if line]
     return BuildSummary(pages, len(model.numbers), statuses, time.perf_counter() - started, out,
                         sorted(set(findings)), tuple(gate.label for gate in report.gates), notices)
 

@@ -77,19 +77,20 @@ def snapshot(export: Any, origin: str = "") -> Snapshot:
     return Snapshot(as_of if isinstance(as_of, str) else "", numbers, origin)
 
 
-def read_previous(file: Path) -> Snapshot:
-    """The previous build's numbers from its zoo.json; PreviousBuildError naming the file."""
-    name = shown(str(file))
+def read_previous(file: Path, option: str = "--previous") -> Snapshot:
+    """The previous build's numbers from its zoo.json; PreviousBuildError naming the file
+    (after ``option``, the command-line option that gave it, if any)."""
+    name = f"{option} {shown(str(file))}".strip()
     if not file.is_file():
-        raise PreviousBuildError(f"--previous {name} is not a file; give the zoo.json of a "
+        raise PreviousBuildError(f"{name} is not a file; give the zoo.json of a "
                                  "previous build, e.g. --previous build/site/zoo.json")
     if file.stat().st_size > MAX_PREVIOUS_BYTES:
-        raise PreviousBuildError(f"--previous {name} is larger than {MAX_PREVIOUS_BYTES} bytes; "
+        raise PreviousBuildError(f"{name} is larger than {MAX_PREVIOUS_BYTES} bytes; "
                                  "give the zoo.json of a previous build")
     try:
         export = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise PreviousBuildError(f"--previous {name} is not valid JSON ({type(exc).__name__}); "
+        raise PreviousBuildError(f"{name} is not valid JSON ({type(exc).__name__}); "
                                  "give the zoo.json of a previous build") from None
     return snapshot(export, origin=str(file))
 
