@@ -45,13 +45,15 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
 
     from ..appendix.tables import DECLARATION_FILE
     from ..errors import MlsysimError
-    from ..site.build import OutFolderError, SiteBuildError, build_site
+    from ..site.build import OutFolderError, SiteBuildError, build_site, check_site_url
     from ..site.config import SiteConfig, find_config, load_config
 
     console = Console(stderr=True)
     date = as_of_date(as_of, Output.text)
     try:
         settings = load_config(find_config()) if config else SiteConfig()
+        if site_url is not None:
+            site_url = check_site_url(site_url, "--site-url")
     except MlsysimError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
