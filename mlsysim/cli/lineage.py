@@ -24,6 +24,13 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
                data_dir: Optional[str] = typer.Option(
                    None, "--data-dir", help="A Zoo data folder of your own (default: "
                    "\\[tool.mlsysim.site] data_dir, else the Zoo shipped with mlsysim)."),
+               site_url: Optional[str] = typer.Option(
+                   None, "--site-url", help="The http(s) URL the site is served from, e.g. "
+                   "https://example.org/book/zoo/ (default: \\[tool.mlsysim.site] site_url): "
+                   "fills the sitemap and makes the 404 page work under a sub-path."),
+               previous: Optional[str] = typer.Option(
+                   None, "--previous", help="The zoo.json of a previous build, for the changes "
+                   "page (default: the one in --out, when it holds an mlsysim site)."),
                config: bool = typer.Option(True, "--config/--no-config",
                                            help="Read \\[tool.mlsysim.site] from the nearest "
                                            "pyproject.toml (default).")) -> None:
@@ -38,13 +45,15 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
 
     from ..appendix.tables import DECLARATION_FILE
     from ..errors import MlsysimError
-    from ..site.build import OutFolderError, SiteBuildError, build_site
+    from ..site.build import OutFolderError, SiteBuildError, build_site, check_site_url
     from ..site.config import SiteConfig, find_config, load_config
 
     console = Console(stderr=True)
     date = as_of_date(as_of, Output.text)
     try:
         settings = load_config(find_config()) if config else SiteConfig()
+        if site_url is not None:
+            site_url = check_site_url(site_url, "--site-url")
     except MlsysimError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
@@ -68,7 +77,9 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
                                  progress=lambda step: status.update(step), documents=documents,
                                  appendix=committed, appendix_tables=declaration,
                                  mkdocs_config=settings.mkdocs, pages=settings.pages,
-                                 templates=settings.templates)
+                                 templates=settings.templates,
+                                 site_url=site_url if site_url is not None else settings.site_url,
+                                 previous=Path(previous) if previous is not None else None)
     except SiteBuildError as exc:
         for finding in exc.findings:
             typer.echo(finding.line())
@@ -77,6 +88,8 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
         raise typer.Exit(1)
     for finding in summary.findings:
         typer.echo(f"warning: {finding.line()}")
+    for notice in summary.notices:
+        typer.echo(f"warning: {notice}")
     typer.echo(summary.line())
 
 

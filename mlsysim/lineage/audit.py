@@ -13,7 +13,7 @@ are reported but never fail the audit.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
@@ -21,6 +21,7 @@ from ..errors import ZooError
 from ..zoo.registry import Zoo
 from . import gates as _gates
 from .context import GateContext, number_map
+from .expiry import Due, falling_due, warning_line
 from .finding import Finding
 from .policy import FreshnessPolicy
 
@@ -39,6 +40,12 @@ class AuditReport:
     references: "ReferenceIndex | None" = None
     #: The gates that ran, in order (empty when the Zoo did not load).
     gates: "tuple[Gate, ...]" = ()
+    #: Verified numbers whose verification falls due within EXPIRY_HORIZON_DAYS, soonest first.
+    due: "list[Due]" = field(default_factory=list)
+
+    def due_warning(self) -> str | None:
+        """One line about the numbers falling due for re-verification soon (None if none)."""
+        return warning_line(self.due)
 
     @property
     def errors(self) -> list[Finding]:
@@ -80,9 +87,11 @@ def audit_zoo(zoo: Zoo, *, as_of: dt.date | None = None, scope: Iterable[str] | 
         findings.extend(gate.check(context))
     findings.extend(context.unclaimed_load_findings())
     findings = context.causes.collapse(findings, zoo)
+    due = falling_due(((number.path, number.provenance) for number in context.numbers),
+                      as_of=context.as_of, policy=context.policy)
     return AuditReport(sorted(set(findings), key=lambda finding: finding.line()),
                        len(context.numbers), len(context.records), context.as_of,
-                       context.references, ran)
+                       context.references, ran, due)
 
 
 #: Gates whose errors mean the Zoo cannot be trusted to record derivations from.

@@ -25,16 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .prune import prune_unused_assets
 from ..appendix.tables import DECLARATION_FILE
-from ..errors import MlsysimError
+from ..errors import MlsysimError, shown
 from ..escaping import UnsafeText
+from urllib.parse import urlsplit
+
 from ..lineage.audit import audit_zoo
+from ..lineage.expiry import warning_line
 from ..lineage.finding import Finding
 from ..lineage.gates import in_order, reference_findings
 from ..lineage.references import check_texts
 from ..zoo.registry import Zoo
 from .pages import SiteModel
-from .render import render_docs, write_docs
+from .changes import EXPORT_FILE, PreviousBuildError, read_previous
+from .render import expiring, render_docs, write_docs
 
 CONTENT_DIR = Path(__file__).with_name("content")
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -79,6 +84,8 @@ class BuildSummary:
     findings: list[Finding] = field(default_factory=list)
     #: Labels of the lineage gates that ran, in order ("1 missing-provenance", ...).
     gates: tuple[str, ...] = ()
+    #: Warning lines for the author that do not stop the build (no site_url, expiring numbers).
+    notices: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         counts = ", ".join(f"{name} {count}" for name, count in self.statuses.items() if count)
@@ -91,7 +98,8 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
                strict: bool = True, progress: Callable[[str], None] = lambda step: None,
                documents: Sequence[Path] = (), appendix: Path | None = None,
                appendix_tables: Path = DECLARATION_FILE, mkdocs_config: Path | None = None,
-               pages: Path | None = None, templates: Path | None = None) -> BuildSummary:
+               pages: Path | None = None, templates: Path | None = None,
+               site_url: str | None = None, previous: Path | None = None) -> BuildSummary:
     """Build the Zoo site into ``out``. Raises SiteBuildError (``out`` untouched) on failure.
 
     Every lineage gate of ``mlsysim.lineage.gates.GATES`` runs, in order (gate 6
@@ -104,15 +112,35 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     ``pages`` is a folder of hand-written pages placed beside the generated Zoo,
     and ``templates`` a folder whose templates replace the shipped ones of the
     same name.
+
+    ``site_url`` is where the site will be served (an http(s) URL; else the MkDocs
+    configuration's, if any): with it the sitemap lists every page and the 404 page
+    works under a sub-path. The changes page compares with ``previous`` (a zoo.json), else
+    with the zoo.json of the site in ``out`` when there is one.
     """
     started = time.perf_counter()
+    if site_url is not None:
+        site_url = check_site_url(site_url, "--site-url")
     out = check_out_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    previous = out.with_name(f".{out.name}-previous")
-    _recover(out, previous)
+    aside = out.with_name(f".{out.name}-previous")
+    _recover(out, aside)
     _remove_stale_staging(out)
     zoo = zoo or Zoo()
     as_of = as_of or dt.date.today()
+
+    # The changes page compares with --previous (an error if unreadable) or else with the
+    # site being replaced (a warning if its zoo.json is unreadable: the build goes on).
+    before, unreadable = None, None
+    try:
+        if previous is not None:
+            before = read_previous(previous)
+        elif is_site(out) and (out / EXPORT_FILE).is_file():
+            before = read_previous(out / EXPORT_FILE, option="")
+    except PreviousBuildError as exc:
+        if previous is not None:
+            raise SiteBuildError(str(exc)) from None
+        unreadable = f"{exc}; the changes page compares with nothing this time"
 
     guides = hand_written_pages(pages)
     report = audit_zoo(zoo, as_of=as_of, documents=documents, progress=progress,
@@ -124,7 +152,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
     progress("Rendering Markdown")
     try:
         model = SiteModel(zoo, as_of=as_of)
-        files = render_docs(model, templates=templates)
+        files = render_docs(model, templates=templates, previous=before)
     except UnsafeText as exc:
         raise SiteBuildError(f"the site was not built: {exc}") from None
     if report.references is not None:
@@ -153,8 +181,10 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
             shutil.copytree(CONTENT_DIR / folder, docs / folder)
 
         progress("Building with MkDocs Material")
-        _mkdocs_build(mkdocs_config or DEFAULT_MKDOCS, docs, staging / "site", as_of)
+        served_from = _mkdocs_build(mkdocs_config or DEFAULT_MKDOCS, docs, staging / "site", as_of,
+                                    site_url)
 
+        prune_unused_assets(staging / "site")  # source maps, unused search languages
         progress("Checking the built site")
         _post_checks(staging / "site", files)
         (staging / "site" / SITE_MARKER).write_text(SITE_MARKER_TEXT, encoding="utf-8")
@@ -162,17 +192,40 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
         # Re-checked now: the build took seconds, and the folder may have changed meanwhile.
         check_out_folder(out)
         if out.exists():
-            out.rename(previous)
+            out.rename(aside)
         (staging / "site").rename(out)
-        if previous.exists():
-            shutil.rmtree(previous)
+        if aside.exists():
+            shutil.rmtree(aside)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
     pages = sum(1 for name in files if name.endswith(".md"))
     statuses = {status.value: count for status, count in model.status_counts()}
+    notices = [line for line in (NO_SITE_URL if not served_from else None,
+                                 warning_line(expiring(model)), unreadable) if line]
     return BuildSummary(pages, len(model.numbers), statuses, time.perf_counter() - started, out,
-                        sorted(set(findings)), tuple(gate.label for gate in report.gates))
+                        sorted(set(findings)), tuple(gate.label for gate in report.gates), notices)
+
+
+#: The build's warning when no site_url is known.
+NO_SITE_URL = ("no site_url: the sitemap is empty and the 404 page only works at the domain root; "
+               "set [tool.mlsysim.site] site_url")
+#: Longest site_url accepted.
+MAX_SITE_URL = 2000
+
+
+def check_site_url(value: str, where: str) -> str:
+    """``value`` if it is an absolute http(s) URL (with a trailing slash added); else
+    SiteBuildError naming ``where`` (the option or key), the value and an example."""
+    text = value.strip()
+    parts = urlsplit(text) if len(text) <= MAX_SITE_URL else None
+    ok = (parts is not None and parts.scheme in ("http", "https") and parts.hostname
+          and not parts.query and not parts.fragment and not parts.username and not parts.password
+          and all(ch.isprintable() and not ch.isspace() for ch in text))
+    if not ok:
+        raise SiteBuildError(f"{where} {shown(value)} is not an http(s) URL of where the site is "
+                             "served; give one like https://example.org/book/zoo/")
+    return text if text.endswith("/") else text + "/"
 
 
 def check_out_folder(out: Path | str) -> Path:
@@ -289,7 +342,9 @@ def _stop_if(findings: list[Finding], strict: bool, outcome: str) -> None:
                              sorted(set(findings)))
 
 
-def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.date) -> None:
+def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.date,
+                  site_url: str | None = None) -> str:
+    """Build with MkDocs (strict); returns the site_url the site was built for ("" if none)."""
     import logging
 
     from mkdocs.commands.build import build
@@ -315,11 +370,14 @@ def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.d
             raise SiteBuildError(f"MkDocs configuration {config_file} does not exist; fix "
                                  "[tool.mlsysim.site] mkdocs")
         config = load_config(config_file=str(config_file), docs_dir=str(docs_dir),
-                             site_dir=str(site_dir), strict=True)
+                             site_dir=str(site_dir), strict=True, site_url=site_url)
+        if not config.copyright:
+            config.copyright = footer_line(config.site_url or "")
         config.extra_css.extend(css for css in EXTRA_CSS if css not in config.extra_css)
         listed = {str(script) for script in config.extra_javascript}
         config.extra_javascript.extend(js for js in EXTRA_JAVASCRIPT if js not in listed)
         build(config)
+        return config.site_url or ""
     except (Abort, ConfigurationError) as exc:
         detail = "\n".join(warnings) or str(exc)
         raise SiteBuildError(f"MkDocs strict build failed:\n{detail}") from None
@@ -329,6 +387,15 @@ def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.d
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def footer_line(site_url: str) -> str:
+    """The footer of every page (unless the MkDocs configuration sets ``copyright``): whose
+    the numbers' sources are and how to cite them; the link needs the site's address."""
+    sources = (f'<a href="{html.escape(site_url + "sources/#cite", quote=True)}">the Sources page</a>'
+               if site_url else "the Sources page")
+    return ("The numbers' sources belong to their publishers. To cite them, use the BibTeX or "
+            f"CSL-JSON on {sources}.")
 
 
 def _post_checks(site: Path, files: dict[str, str]) -> None:

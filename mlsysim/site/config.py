@@ -12,6 +12,7 @@ scans, the committed appendix folder gate 7 checks, and what makes the site its 
     pages = "site/pages"                               # optional: hand-written pages beside the Zoo
     templates = "site/templates"                       # optional: overrides of shipped templates
     data_dir = "zoo"                                   # optional: its own Zoo instead of the shipped one
+    site_url = "https://example.org/book/zoo/"         # optional: where the site is served
 
 Paths are relative to the pyproject.toml. The nearest pyproject.toml at or above
 the working folder is used; command-line options add to (``--scan``) or replace
@@ -44,6 +45,8 @@ class SiteConfig(BaseModel):
     pages: Path | None = Field(default=None, description="Hand-written pages beside the Zoo.")
     templates: Path | None = Field(default=None, description="Overrides of shipped templates.")
     data_dir: Path | None = Field(default=None, description="A Zoo data folder of the project's own.")
+    site_url: str | None = Field(default=None, description="The http(s) URL the site is served "
+                                 "from (sitemap, 404 page under a sub-path).")
     file: Path | None = Field(default=None, description="The pyproject.toml this came from.")
 
 
@@ -78,13 +81,20 @@ def load_config(file: Path | None) -> SiteConfig:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SiteConfigError(f"{file}: {SECTION}: {problems} (known keys: scan, appendix, "
-                              "appendix_tables, mkdocs, pages, templates, data_dir)") from None
+                              "appendix_tables, mkdocs, pages, templates, data_dir, site_url)") from None
+    if config.site_url is not None:
+        from .build import SiteBuildError, check_site_url
+
+        try:
+            check_site_url(config.site_url, f"{SECTION} site_url =")
+        except SiteBuildError as exc:
+            raise SiteConfigError(f"{file}: {exc}") from None
     base = file.parent
 
     def rooted(path: Path) -> Path:
         return path if path.is_absolute() else base / path
 
-    return SiteConfig(scan=tuple(rooted(p) for p in config.scan),
+    return SiteConfig(scan=tuple(rooted(p) for p in config.scan), site_url=config.site_url,
                       **{key: rooted(value) for key in PATH_KEYS
                          if (value := getattr(config, key)) is not None},
                       file=file)

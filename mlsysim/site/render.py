@@ -16,15 +16,15 @@ from pint.errors import DimensionalityError
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from .. import escaping
+from ..lineage.expiry import EXPIRY_HORIZON_DAYS, due_date, falling_due
 from ..lineage.status import Status, status_of
+from .changes import Snapshot, compare, snapshot
 from .charts import has_roofline, roofline_context
 from ..appendix.render import BINARY_COUNTERPART  # GiB stays GiB in a GB column, as in the appendix
 from .citation import bibliography, bibtex_entry, csl_json
 from .pages import SECTION_TITLES, SiteModel, format_value, group_digits, relative, short_label, sort_key
 
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
-#: The status page lists every verification that falls due within this many days.
-EXPIRY_HORIZON_DAYS = 180
 
 
 def yaml_string(text: object) -> Markup:
@@ -64,11 +64,13 @@ BIBTEX_FILE = "sources.bib"
 CSL_FILE = "sources.csl.json"
 
 
-def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, str]:
+def render_docs(model: SiteModel, templates: Path | None = None,
+                previous: Snapshot | None = None) -> dict[str, str]:
     """Every generated file under the docs folder: relative path -> text.
 
     ``templates`` is a folder of overrides laid out like the shipped ``templates/``
-    (``site/entry.md.j2``, ...)."""
+    (``site/entry.md.j2``, ...); ``previous`` is what a previous build exported, for the
+    changes page."""
     env, svg = environment(templates), svg_environment(templates)
     files: dict[str, str] = {}
     files["index.md"] = env.get_template("site/home.md.j2").render(**_home(model))
@@ -104,6 +106,8 @@ def render_docs(model: SiteModel, templates: Path | None = None) -> dict[str, st
         files[source.page] = env.get_template("site/source.md.j2").render(**_source(model, source))
     files["zoo.json"] = export_json(model)
     files[WALLS_PAGE] = env.get_template("site/walls.md.j2").render(**_walls())
+    files["changes.md"] = env.get_template("site/changes.md.j2").render(
+        **_changes(model, previous, snapshot(json.loads(files["zoo.json"]))))
     cited = [(key, source.record) for key, source in sorted(model.sources.items())]
     files[BIBTEX_FILE] = bibliography(cited)
     files[CSL_FILE] = csl_json(cited)
@@ -137,15 +141,21 @@ def _home(model: SiteModel) -> dict[str, Any]:
                            "verified": sum(n.status is Status.VERIFIED for n in numbers)})
     return {"as_of": model.as_of.isoformat(), "total_entries": len(model.entries),
             "total_numbers": len(model.numbers), "namespaces": namespaces,
-            "statuses": _status_rows(model)}
+            "statuses": _status_rows(model),
+            "meta": f"The mlsysim Zoo: {len(model.numbers)} numbers of ML hardware, models and "
+                    f"systems in {len(model.entries)} entries, each with its source, the date it "
+                    f"was checked and its status, as of {model.as_of.isoformat()}."}
 
 
 def _due(model: SiteModel, record, path: str) -> tuple[dt.date | None, str]:
     """(the date a verification expires under the freshness policy, the rule), or None."""
-    if not record.verified:
-        return None, ""
-    days, rule = model.policy.max_age_days(record.kind, path)
-    return (record.verified + dt.timedelta(days=days), rule) if days is not None else (None, "")
+    return due_date(record, path, model.policy)
+
+
+def expiring(model: SiteModel) -> list:
+    """The Verified numbers falling due within EXPIRY_HORIZON_DAYS (``lineage.expiry.Due``)."""
+    return falling_due(((n.path, n.source.record) for n in model.numbers), as_of=model.as_of,
+                       policy=model.policy)
 
 
 def _status(model: SiteModel) -> dict[str, Any]:
@@ -158,20 +168,34 @@ def _status(model: SiteModel) -> dict[str, Any]:
                   "numbers": [line(n) for n in model.numbers if n.status is status]}
                  for status in ATTENTION]
     horizon = model.as_of + dt.timedelta(days=EXPIRY_HORIZON_DAYS)
-    expiring = []
-    for n in model.numbers:
-        due, _ = _due(model, n.source.record, n.path)
-        if n.status is Status.VERIFIED and due is not None and due <= horizon:
-            expiring.append({**line(n), "verified": n.source.record.verified.isoformat(),
-                             "expires": due.isoformat(), "due": due})
-    expiring.sort(key=lambda row: (row["due"], row["path"]))
+    rows = [{**line(model.by_path[d.path]), "verified": d.verified.isoformat(),
+             "expires": d.due.isoformat()} for d in expiring(model)]
     kinds = ", ".join(f"{kind} {days} days" for kind, days in sorted(model.policy.kinds.items()))
     return {"as_of": model.as_of.isoformat(), "statuses": _status_rows(model), "attention": attention,
-            "horizon": EXPIRY_HORIZON_DAYS, "horizon_date": horizon.isoformat(), "expiring": expiring,
+            "horizon": EXPIRY_HORIZON_DAYS, "horizon_date": horizon.isoformat(), "expiring": rows,
             "policy_text": f"The freshness policy gives each kind of source a maximum age: {kinds}. "
                            "A verified number past its age becomes Stale and fails the build.",
             "meta": f"Status of the Zoo's {len(model.numbers)} numbers as of {model.as_of.isoformat()}: "
                     "counts per badge, numbers due for re-verification, unverified and estimated numbers."}
+
+
+def _changes(model: SiteModel, previous: Snapshot | None, current: Snapshot) -> dict[str, Any]:
+    changes = compare(previous, current) if previous is not None else []
+    rows = [{"path": c.path, "kind": c.kind, "old_value": c.old_value, "new_value": c.new_value,
+             "old_verified": c.old_verified, "new_verified": c.new_verified,
+             "href": relative("changes.md", model.by_path[c.path].link)
+             if c.path in model.by_path else ""} for c in changes]
+    kinds = Counter(c.kind for c in changes)
+    counts = ", ".join(f"{kinds[kind]} {label}" for kind, label in (
+        ("value", "changed value"), ("verification", "re-verified or changed verification"),
+        ("added", "added"), ("removed", "removed")) if kinds[kind])
+    since = f" since the build for {previous.as_of}" if previous is not None else ""
+    return {"compared": previous is not None, "previous_as_of": previous.as_of if previous else "",
+            "changes": rows, "counts": counts,
+            "meta": f"Changes to the mlsysim Zoo's numbers{since}: "
+                    f"{len(changes)} numbers changed value or verification."
+                    if previous is not None else
+                    "Changes to the mlsysim Zoo's numbers between builds (none recorded yet)."}
 
 
 #: A qualifier in a comparison cell is cut to this many characters (the entry page has it whole).
@@ -366,11 +390,21 @@ def _source(model: SiteModel, source) -> dict[str, Any]:
         "policy": rule, "id": record.id or "", "notes": record.notes or "", "inputs": inputs,
         "bibtex": escaping.html_pre(bibtex_entry(source.key, record)),
         "bib_href": relative(page, BIBTEX_FILE), "csl_href": relative(page, CSL_FILE),
-        "meta": f"Source record: {record.ref} ({record.kind.value}), cited by {len(source.citing)} "
-                "numbers of the mlsysim Zoo.",
+        "meta": f"Source record: {record.ref} ({record.kind.value}), " + _cited_by(source) + ".",
         "citing": [{"path": n.path, "href": relative(page, n.link), "value": n.shown, "unit": n.unit}
                    for n in sorted(source.citing, key=lambda n: n.path)],
     }
+
+
+def _cited_by(source) -> str:
+    """Who cites a source, in its page's description: distinct records often share a ref
+    (one formula behind many derived numbers), the numbers citing them never."""
+    paths = sorted(n.path for n in source.citing)
+    if not paths:
+        return f"record {source.key} of the mlsysim Zoo, cited by no number yet"
+    if len(paths) == 1:
+        return f"the source of {paths[0]} in the mlsysim Zoo"
+    return f"cited by {len(paths)} numbers of the mlsysim Zoo, {paths[0]} first"
 
 
 def export_json(model: SiteModel) -> str:

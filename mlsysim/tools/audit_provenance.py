@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                        appendix=args.appendix, appendix_tables=args.tables)
     for finding in report.findings:
         print(finding.line())
+    if report.due_warning():
+        print(f"warning: {report.due_warning()}")
     print(summary(report, scanned=bool(args.scan), appendix=args.appendix))
     return 1 if report.errors and args.strict else 0
 
