@@ -8,19 +8,23 @@ import typer
 
 from .contract import AS_OF_HELP, Output, as_of_date, fail, shown
 
+#: Help of the options `site build` and `audit` share (rich markup: "\\[" is a literal "[").
+SCAN_HELP = ("A .qmd/.md/.tex/.ipynb file or folder whose Zoo paths gate 6 checks (repeatable; "
+             "adds to \\[tool.mlsysim.site] scan).")
+APPENDIX_HELP = ("Folder of committed appendix tables gate 7 checks (default: "
+                 "\\[tool.mlsysim.site] appendix, if set).")
+TABLES_HELP = ("Table declaration of those tables (default: \\[tool.mlsysim.site] "
+               "appendix_tables, else the shipped one).")
+CONFIG_HELP = "Read \\[tool.mlsysim.site] from the nearest pyproject.toml (default)."
+
+
 def site_build(out: str = typer.Option("build/site", "--out", help="Folder to write the site to."),
                strict: bool = typer.Option(True, "--strict/--no-strict",
                                            help="Stop on any lineage error (default)."),
                as_of: Optional[str] = typer.Option(None, "--as-of", help=AS_OF_HELP),
-               scan: list[str] = typer.Option(
-                   [], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder whose Zoo paths gate 6 "
-                   "checks (repeatable; adds to \\[tool.mlsysim.site] scan)."),
-               appendix: Optional[str] = typer.Option(
-                   None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
-                   "(default: \\[tool.mlsysim.site] appendix, if set)."),
-               tables: Optional[str] = typer.Option(
-                   None, "--tables", help="Table declaration of those tables (default: "
-                   "\\[tool.mlsysim.site] appendix_tables, else the shipped one)."),
+               scan: list[str] = typer.Option([], "--scan", help=SCAN_HELP),
+               appendix: Optional[str] = typer.Option(None, "--appendix", help=APPENDIX_HELP),
+               tables: Optional[str] = typer.Option(None, "--tables", help=TABLES_HELP),
                data_dir: Optional[str] = typer.Option(
                    None, "--data-dir", help="A Zoo data folder of your own (default: "
                    "\\[tool.mlsysim.site] data_dir, else the Zoo shipped with mlsysim)."),
@@ -31,9 +35,7 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
                previous: Optional[str] = typer.Option(
                    None, "--previous", help="The zoo.json of a previous build, for the changes "
                    "page (default: the one in --out, when it holds an mlsysim site)."),
-               config: bool = typer.Option(True, "--config/--no-config",
-                                           help="Read \\[tool.mlsysim.site] from the nearest "
-                                           "pyproject.toml (default).")) -> None:
+               config: bool = typer.Option(True, "--config/--no-config", help=CONFIG_HELP)) -> None:
     """Run the lineage gates, render the Zoo and build the site with MkDocs Material.
 
     A project's \\[tool.mlsysim.site] may add its own MkDocs configuration (mkdocs),
@@ -96,18 +98,10 @@ def site_build(out: str = typer.Option("build/site", "--out", help="Folder to wr
 def audit(strict: bool = typer.Option(False, "--strict", help="Exit 1 when any gate fails."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default today)."),
           scope: str = typer.Option("all", "--scope", help="'all' or comma-separated namespaces."),
-          scan: list[str] = typer.Option([], "--scan", help="A .qmd/.md/.tex/.ipynb file or folder "
-                                         "whose Zoo paths gate 6 checks (repeatable; adds to "
-                                         "\\[tool.mlsysim.site] scan)."),
-          appendix: Optional[str] = typer.Option(
-              None, "--appendix", help="Folder of committed appendix tables gate 7 checks "
-              "(default: \\[tool.mlsysim.site] appendix, if set)."),
-          tables: Optional[str] = typer.Option(
-              None, "--tables", help="Table declaration of those tables (default: "
-              "\\[tool.mlsysim.site] appendix_tables, else the shipped one)."),
-          config: bool = typer.Option(True, "--config/--no-config",
-                                      help="Read \\[tool.mlsysim.site] from the nearest "
-                                      "pyproject.toml (default)."),
+          scan: list[str] = typer.Option([], "--scan", help=SCAN_HELP),
+          appendix: Optional[str] = typer.Option(None, "--appendix", help=APPENDIX_HELP),
+          tables: Optional[str] = typer.Option(None, "--tables", help=TABLES_HELP),
+          config: bool = typer.Option(True, "--config/--no-config", help=CONFIG_HELP),
           lock_derived: bool = typer.Option(False, "--lock-derived",
                                             help="After you checked the derived numbers against "
                                             "their inputs: record them for gate 5, then audit.")) -> None:
