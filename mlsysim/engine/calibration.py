@@ -33,6 +33,13 @@ def value(name: str):
 
 
 @functools.lru_cache(maxsize=None)
+def tokens(name: str) -> int:
+    """A calibration number counted in tokens (``DefaultSeqLen``) as a plain int, converted
+    once: Engine.solve asks for it on every call."""
+    return int(value(name).m_as("token"))
+
+
+@functools.lru_cache(maxsize=None)
 def efficiency_for(workload_class: str) -> tuple[float, float]:
     """(compute efficiency, memory-bandwidth efficiency) for a workload class.
 

@@ -28,7 +28,7 @@ def modeled_bandwidth(bandwidth):
 
 
 def default_seq_len(w: WorkloadFigures) -> int:
-    default = int(calibration.value("DefaultSeqLen").m_as("token"))
+    default = calibration.tokens("DefaultSeqLen")
     if not math.isnan(w.context_length):
         return min(default, int(w.context_length))
     return default
