@@ -12,22 +12,13 @@ from typing import Optional
 
 import typer
 
-from .contract import (EXIT_BAD_INPUT, EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, dumps, fail,
+from .contract import (EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, dumps, fail,
                        shown)
 
 #: ``eval`` options that describe one MODEL HARDWARE pass; a plan or scenario sets its own.
 PASS_OPTIONS = {"batch_size": "-b/--batch-size", "precision": "-p/--precision",
                 "efficiency": "-e/--efficiency", "seq_len": "--seq-len",
                 "training": "--training"}
-
-
-def _solve_orfail(fn, output: Output):
-    from ..errors import MlsysimError
-
-    try:
-        return fn()
-    except MlsysimError as exc:
-        fail(str(exc), output, EXIT_BAD_INPUT)
 
 
 def _emit(result, output: Output, text: str) -> None:
@@ -71,9 +62,9 @@ def eval_command(
         return
     from ..engine import Engine
 
-    result = _solve_orfail(lambda: Engine.solve(
+    result = Engine.solve(
         model, hardware, batch_size=batch_size, precision=precision, efficiency=efficiency,
-        seq_len=seq_len, is_training=training), output)
+        seq_len=seq_len, is_training=training)
     _emit(result, output, "\n".join([result.summary()]
                                      + [f"  - {line}" for line in result.constraint_trace]))
     if not result.feasible:
@@ -111,7 +102,7 @@ def _evaluate_plan_or_scenario(target: str, output: Output) -> None:
             raise UnknownNameError(f"{message}." + usage, name=target) from None
         return default_zoo().resolve(path).evaluate(), []
 
-    evaluation, checks = _solve_orfail(run, output)
+    evaluation, checks = run()
     failed_checks = [c for c in checks if not c.passed]
     code = EXIT_INFEASIBLE if evaluation.out_of_memory else \
         EXIT_CONSTRAINT if (not evaluation.passed or failed_checks) else 0
@@ -162,7 +153,7 @@ def solvers_command(
     from ..solvers import registry
 
     records = registry.records() if name is None else \
-        (_solve_orfail(lambda: registry.get(name), output),)
+        (registry.get(name),)
     if output is Output.json:
         typer.echo(dumps([record.to_dict() for record in records]))
     elif name is not None:
@@ -240,9 +231,9 @@ def serve_command(
         return
     from ..solvers import registry
 
-    result = _solve_orfail(lambda: registry.get("ServingModel").create().solve(
+    result = registry.get("ServingModel").create().solve(
         model, hardware, seq_len=seq_len, batch_size=1 if batch_size is None else batch_size,
-        precision=precision, efficiency=efficiency, tp_size=tp_size), output)
+        precision=precision, efficiency=efficiency, tp_size=tp_size)
     _emit(result, output, str(result))
     if not result.feasible:
         raise typer.Exit(EXIT_INFEASIBLE)
@@ -272,10 +263,10 @@ def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency,
     from ..formatting import number, quantity
     from ..solvers import ContinuousBatchingModel
 
-    result = _solve_orfail(lambda: ContinuousBatchingModel().solve(
+    result = ContinuousBatchingModel().solve(
         model, hardware, seq_len, output_tokens, tp_size=tp_size, precision=precision,
         slo_ttft=slo_ttft, slo_itl=slo_itl, efficiency=efficiency, batch_size=batch_size,
-        arrival_rate=arrival_rate), output)
+        arrival_rate=arrival_rate)
     code = EXIT_INFEASIBLE if not result.feasible else \
         EXIT_CONSTRAINT if not result.meets_slo else 0
     slo = " and ".join(f"{name} <= {quantity(value)}" for name, value in

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from .contract import Output, dumps, fail
+from .contract import Output, dumps
 
 
 def walls_command(
@@ -14,13 +14,9 @@ def walls_command(
                                                         "tail_latency): show it alone."),
         output: Output = typer.Option(Output.text, "-o", "--output", help="text, json or markdown")) -> None:
     """The 22 walls: the constraint each states, its equation and the solver that resolves it."""
-    from ..errors import MlsysimError
     from ..walls import wall, walls
 
-    try:
-        chosen = walls() if name is None else (wall(name),)
-    except MlsysimError as exc:
-        fail(str(exc), output)
+    chosen = walls() if name is None else (wall(name),)  # an unknown name: the contract's error line
     if output is Output.json:
         typer.echo(dumps([item.model_dump() for item in chosen]))
         return
