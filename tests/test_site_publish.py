@@ -239,6 +239,30 @@ def test_home_and_footer_say_whose_sources_and_how_to_cite(builds, page):
     assert "belong to their publishers" in first and 'href="https://example.org' not in first
 
 
+def test_home_lists_the_downloads_and_their_licence(builds, page):
+    server, base = _serve_under(builds["second"], "/book/zoo/")
+    try:
+        page.goto(base + "/book/zoo/#downloads")
+        section = page.locator("#downloads ~ ul").first
+        zoo_json = section.locator("a", has_text="zoo.json").evaluate("a => a.href")
+        data = page.request.get(zoo_json).json()
+        h100 = next(e for e in data["entries"] if e["path"] == "Hardware.Cloud.H100")
+        bandwidth = next(n for n in h100["numbers"] if n["path"].endswith("memory.bandwidth"))
+        # the second build's edit, as the source's digits and as a JSON number
+        assert (bandwidth["value"], bandwidth["number"], bandwidth["unit"]) == ("3.5", 3.5, "TB/s")
+        numbers = [n for e in data["entries"] for n in e["numbers"]]
+        assert all(isinstance(n["number"], float) for n in numbers), \
+            [n for n in numbers if not isinstance(n["number"], float)][:3]
+        licence = page.locator("#downloads ~ p", has_text="distributed under").first
+        link = licence.locator("a")
+        assert link.inner_text() == data["license"]["id"] == "Apache-2.0"
+        assert link.get_attribute("href") == "https://spdx.org/licenses/Apache-2.0.html"
+        assert "belong to their publishers" in licence.inner_text()
+        assert page.console_errors == []
+    finally:
+        server.shutdown()
+
+
 # -- the changes page -------------------------------------------------------------------
 def test_the_first_build_says_there_is_nothing_to_compare_with(builds):
     text = (builds["first"] / "changes" / "index.html").read_text()
