@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import Field
 
-from ..engine.checks import (check_count, check_fraction, check_quantity, largest_node,
-                             resolve_entry)
+from ..engine.checks import (check_count, check_fraction, check_quantity,
+                             check_tensor_parallel, largest_node, resolve_entry)
 from ..engine.figures import chip_figures, workload_figures
 from ..errors import InputError
 from ..formatting import number, si
@@ -183,6 +183,11 @@ class DisaggregatedServingModel(ForwardModel):
         chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
         decode_hw = hardware if decode_hardware is None else decode_hardware
         tp_p, tp_d = check_count(prefill_tp, "prefill_tp"), check_count(decode_tp, "decode_tp")
+        for tp, name, hw in ((tp_p, "prefill_tp", hardware), (tp_d, "decode_tp", decode_hw)):
+            path = chip_figures(resolve_entry(hw, "Hardware", name)).path
+            node = largest_node(path)
+            check_tensor_parallel(tp, w, per_node=node[0] if node else None,
+                                  node=node[1] if node else "", name=name)
         eta_link = check_fraction(link_efficiency, "link_efficiency")
         splits = self._splits(gpus, prefill_gpus, decode_gpus, tp_p, tp_d)
         slo_t = check_quantity(slo_ttft, "s", "slo_ttft") if slo_ttft is not None else None
@@ -262,6 +267,13 @@ class DisaggregatedServingModel(ForwardModel):
         elif batch == 0 and feasible:
             trace.append(f"ITL SLO wall: even batch 1 gives ITL {si(itl(1), 's')} > "
                          f"{si(slo_i, 's')}; raise decode_tp, use a faster link or relax the SLO")
+        if not feasible:
+            walls = ([f"a prefill replica needs {si(prefill.memory_per_gpu.m_as('B'), 'B')} per "
+                      f"GPU, {si(memory_fraction * chip.capacity, 'B')} usable"]
+                     if not fits_prefill else [])
+            walls += ["a decode replica's KV cache holds no request"] if concurrency < 1 else []
+            trace.append(f"Memory wall: {'; '.join(walls)}; raise prefill_tp/decode_tp or use a "
+                         "lower precision")
         nan = Quantity(math.nan, "s")
         return DisaggregatedServingResult(
             feasible=feasible, meets_slo=bool(feasible and meets_ttft and batch >= 1),
