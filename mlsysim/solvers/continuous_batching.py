@@ -57,7 +57,8 @@ class ContinuousBatchingResult(SolverResult):
     blocks_per_request: int = Field(description="ceil((input + output) / block_size).")
     kv_block_bytes: Any = Field(description="Bytes of one block of KV cache on one GPU.")
     kv_memory: Any = Field(description="Memory per GPU left for the KV cache after weights.")
-    prefill_time: Any = Field(description="Prefill of one request's prompt (s).")
+    prefill_time: Any = Field(description="Prefill of one request's prompt (s); with a prefix "
+                                          "cache, the mean over hits and misses.")
     decode_step_time: Any = Field(description="One decode step at the operating batch (s).")
     ttft: Any = Field(description="Time to first token: one in-flight decode step plus the "
                                   "request's own prefill (s).")

@@ -61,8 +61,8 @@ class DisaggregatedServingResult(SolverResult):
     goodput_per_gpu: Any = Field(description="goodput / (prefill_gpus + decode_gpus) (1/s).")
     token_throughput: Any = Field(description="Output tokens per second at the goodput.")
     colocated_goodput_per_gpu: Any = Field(description="Goodput per GPU of colocated continuous "
-                                                       "batching on the same GPUs, tp = "
-                                                       "decode_tp (1/s).")
+                                                       "batching on as many decode_hardware "
+                                                       "GPUs, tp = decode_tp (1/s).")
     goodput_gain: float = Field(description="goodput_per_gpu / colocated_goodput_per_gpu "
                                             "(inf when colocated meets no SLO, NaN if neither).")
     input_tokens: int = Field(description="Prompt tokens per request (I).")
@@ -141,8 +141,8 @@ class DisaggregatedServingModel(ForwardModel):
         with s = min(tp, n_kv) the ways the KV cache splits. ``gpus`` instead of the two
         counts tries every split (prefill a multiple of prefill_tp, decode the rest rounded
         down to decode_tp) and keeps the highest goodput. Colocated serving on the same
-        number of GPUs is ContinuousBatchingModel at tp = decode_tp and the same SLOs, one
-        replica per decode_tp GPUs: its request rate if it meets the SLOs, else 0. No queueing
+        number of GPUs is ContinuousBatchingModel on ``decode_hardware`` at tp = decode_tp and
+        the same SLOs, one replica per decode_tp GPUs: its request rate if it meets the SLOs, else 0. No queueing
         (see TailLatencyModel): these are capacities at the SLO.
 
         Args:
