@@ -204,6 +204,20 @@ def serve_command(
         arrival_rate: Optional[float] = typer.Option(
             None, "--arrival-rate", help="Requests per second (Poisson) offered to the server: "
             "adds the wait for a free slot to TTFT (P50, P99)."),
+        chunk_size: Optional[str] = typer.Option(
+            None, "--chunk-size", help="Chunked prefill (ChunkedPrefillModel): prefill tokens "
+            "per decode iteration, or 'auto' for the highest throughput whose worst iteration "
+            "meets --slo-itl."),
+        prefix_hit_rate: Optional[float] = typer.Option(
+            None, "--prefix-hit-rate", help="Prefix caching (PrefixCachingModel): share of "
+            "requests whose prompt prefix is cached, [0, 1]; with --prefix-len."),
+        prefix_len: Optional[int] = typer.Option(
+            None, "--prefix-len", help="Cached prefix tokens a hit skips (< --seq-len); with "
+            "--prefix-hit-rate."),
+        disaggregate: Optional[str] = typer.Option(
+            None, "--disaggregate", help="Prefill/decode disaggregation "
+            "(DisaggregatedServingModel): PREFILL_GPUS:DECODE_GPUS (e.g. 2:6), or a total such "
+            "as 8 to search the best split; --tp is each replica's tensor parallelism."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
     """LLM serving: time to first token, inter-token latency, KV cache, memory fit.
 
@@ -212,7 +226,19 @@ def serve_command(
     and which constraint binds; with --arrival-rate, TTFT percentiles with the wait for a slot.
     Exit 2 when the weights leave no room for one request, 3 when no batch meets the SLO (or,
     at --arrival-rate, the P99 TTFT misses it or the load exceeds the capacity).
+
+    --chunk-size, --prefix-hit-rate/--prefix-len and --disaggregate (one at a time) compare
+    chunked prefill, prefix caching or disaggregated pools with plain continuous batching
+    (prompt --seq-len, --output-tokens, the SLOs); same exit codes.
     """
+    extension = _serving_extension(ctx, chunk_size, prefix_hit_rate, prefix_len, disaggregate,
+                                   arrival_rate, output)
+    if extension is not None:
+        _serve_extension(extension, model, hardware, seq_len, batch_size, precision, efficiency,
+                         tp_size, _slo(slo_ttft, "--slo-ttft", "2s", output),
+                         _slo(slo_itl, "--slo-itl", "50ms", output), output_tokens,
+                         chunk_size, prefix_hit_rate, prefix_len, disaggregate, output)
+        return
     given = [name for name in CAPACITY_OPTIONS
              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
     if given:
@@ -324,3 +350,115 @@ def validate_command(output: Output = typer.Option(Output.text, "-o", "--output"
                    f"| source |\n|---|---|---|---|---|---|---|\n{rows}\n\n{summary}")
     else:
         typer.echo(report.table())
+
+
+#: The ``serve`` options of the serving extensions, by the solver each switches on.
+EXTENSION_OPTIONS = {"chunk_size": "--chunk-size", "prefix_hit_rate": "--prefix-hit-rate",
+                     "prefix_len": "--prefix-len", "disaggregate": "--disaggregate"}
+
+
+def _serving_extension(ctx, chunk_size, prefix_hit_rate, prefix_len, disaggregate,
+                       arrival_rate, output: Output) -> Optional[str]:
+    """Which extension the options ask for ('chunked', 'prefix', 'disaggregated') or None; a
+    one-line error (exit 1) for a combination that cannot run."""
+    wanted = [flag for name, flag in EXTENSION_OPTIONS.items()
+              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+    if not wanted:
+        return None
+    kinds = {"--chunk-size": "chunked", "--prefix-hit-rate": "prefix", "--prefix-len": "prefix",
+             "--disaggregate": "disaggregated"}
+    chosen = sorted({kinds[flag] for flag in wanted})
+    if len(chosen) > 1:
+        fail(f"{', '.join(wanted)} ask for different models; give one of --chunk-size, "
+             "--prefix-hit-rate/--prefix-len or --disaggregate per run", output)
+    if chosen == ["prefix"] and (prefix_hit_rate is None or prefix_len is None):
+        missing = "--prefix-len" if prefix_len is None else "--prefix-hit-rate"
+        fail(f"prefix caching needs both --prefix-hit-rate and --prefix-len; {missing} is "
+             "missing, e.g. --prefix-hit-rate 0.5 --prefix-len 1024", output)
+    if arrival_rate is not None:
+        fail(f"--arrival-rate applies to plain continuous batching, not with {wanted[0]}; drop "
+             "one of them", output)
+    return chosen[0]
+
+
+def _chunk(text: str, output: Output) -> Optional[int]:
+    """--chunk-size as a whole number >= 1, or None for 'auto'."""
+    if text.strip().lower() == "auto":
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        fail(f"--chunk-size must be a whole number of tokens >= 1 or 'auto', got {shown(text)}; "
+             "e.g. --chunk-size 512", output)
+    return int(text)
+
+
+def _split(text: str, output: Output) -> dict:
+    """--disaggregate P:D as prefill_gpus/decode_gpus, or N as gpus."""
+    parts = text.split(":")
+    if len(parts) > 2 or not all(part.strip().isdigit() and int(part) >= 1 for part in parts):
+        fail(f"--disaggregate must be PREFILL_GPUS:DECODE_GPUS (whole numbers >= 1) or a total "
+             f"GPU count, got {shown(text)}; e.g. --disaggregate 2:6 or --disaggregate 8",
+             output)
+    if len(parts) == 1:
+        return {"gpus": int(parts[0])}
+    return {"prefill_gpus": int(parts[0]), "decode_gpus": int(parts[1])}
+
+
+def _serve_extension(kind, model, hardware, seq_len, batch_size, precision, efficiency,
+                     tp_size, slo_ttft, slo_itl, output_tokens, chunk_size, prefix_hit_rate,
+                     prefix_len, disaggregate, output: Output) -> None:
+    from ..formatting import number, quantity
+    from ..solvers import registry
+
+    common = dict(precision=precision, efficiency=efficiency, slo_itl=slo_itl)
+    if kind == "chunked":
+        if slo_ttft is not None:
+            fail("--slo-ttft does not apply with --chunk-size (chunked prefill is sized by the "
+                 "worst iteration against --slo-itl; its TTFT is reported); drop it", output)
+        result = registry.get("ChunkedPrefillModel").create().solve(
+            model, hardware, seq_len, output_tokens, chunk_size=_chunk(chunk_size, output),
+            batch_size=batch_size, tp_size=tp_size, **common)
+        headline = (f"Chunk {result.chunk_size} tokens ({result.chunks_per_prompt} per prompt), "
+                    f"batch {result.batch_size}: TTFT {quantity(result.ttft)}, ITL "
+                    f"{quantity(result.itl)} (worst {quantity(result.max_step_time)}), "
+                    f"{quantity(result.throughput)}; unchunked: worst gap "
+                    f"{quantity(result.baseline_worst_itl)} (prefill stall "
+                    f"{quantity(result.prefill_stall)}), {quantity(result.baseline_throughput)}")
+        feasible = result.feasible
+    elif kind == "prefix":
+        result = registry.get("PrefixCachingModel").create().solve(
+            model, hardware, seq_len, output_tokens, prefix_hit_rate, prefix_len,
+            tp_size=tp_size, slo_ttft=slo_ttft, batch_size=batch_size, **common)
+        headline = (f"Prefix cache (hit rate {number(prefix_hit_rate)}, {prefix_len} tokens): "
+                    f"TTFT {quantity(result.ttft)} vs {quantity(result.baseline_ttft)} "
+                    f"({number(result.ttft_speedup)} x), {quantity(result.throughput)} vs "
+                    f"{quantity(result.baseline_throughput)} "
+                    f"({number(result.throughput_gain)} x)")
+        feasible = result.cached.feasible
+    else:
+        if batch_size is not None:
+            fail("-b/--batch-size does not apply with --disaggregate (the decode batch is the "
+                 "largest meeting --slo-itl); drop it", output)
+        result = registry.get("DisaggregatedServingModel").create().solve(
+            model, hardware, seq_len, output_tokens, prefill_tp=tp_size, decode_tp=tp_size,
+            slo_ttft=slo_ttft, **_split(disaggregate, output), **common)
+        headline = (f"Disaggregated {result.prefill_gpus} prefill + {result.decode_gpus} decode "
+                    f"GPUs: goodput {number(result.goodput.m_as('1/s'))} requests/s "
+                    f"({number(result.goodput_per_gpu.m_as('1/s'))} per GPU) vs colocated "
+                    f"{number(result.colocated_goodput_per_gpu.m_as('1/s'))} per GPU; TTFT "
+                    f"{quantity(result.ttft)}, ITL {quantity(result.itl)}, KV transfer "
+                    f"{quantity(result.kv_transfer_time)}")
+        feasible = result.feasible
+    code = EXIT_INFEASIBLE if not feasible else EXIT_CONSTRAINT if not result.meets_slo else 0
+    if output is Output.json:
+        document = result.to_dict()
+        document["exit_code"] = code
+        typer.echo(dumps(document))
+    elif output is Output.markdown:
+        typer.echo(f"**{headline}**\n\n{result._repr_markdown_()}")
+    else:
+        typer.echo(f"{headline}\n{result}")
+    if code:
+        if output is not Output.json:
+            typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
+                       + result.constraint_trace[-1], err=True)
+        raise typer.Exit(code)

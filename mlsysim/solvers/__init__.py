@@ -21,6 +21,9 @@ from .sensitivity import SensitivityModel, SensitivityResult
 from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
+from .chunked_prefill import ChunkedPrefillModel, ChunkedPrefillResult
+from .disaggregation import DisaggregatedServingModel, DisaggregatedServingResult
+from .continuous_batching import PrefixCachingModel, PrefixCachingResult
 
 __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "CompressionResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
@@ -28,4 +31,6 @@ __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "Compressi
            "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "SensitivityModel", "SensitivityResult",
            "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
-           "TailLatencyResult", "serve_request"]
+           "TailLatencyResult", "serve_request",
+           "ChunkedPrefillModel", "ChunkedPrefillResult", "DisaggregatedServingModel",
+           "DisaggregatedServingResult", "PrefixCachingModel", "PrefixCachingResult"]

@@ -14,11 +14,12 @@ from typing import Any, Callable
 
 from pydantic import Field
 
-from ..engine.checks import check_context, check_count, check_fraction, check_quantity
+from ..engine.checks import (check_context, check_count, check_fraction, check_quantity,
+                             check_share)
 from ..engine.engine import resolve_entry
 from ..engine.figures import chip_figures, workload_figures
 from ..errors import InputError
-from ..formatting import number, si
+from ..formatting import number, quantity, si
 from .base import ForwardModel, SolverResult
 from .serving import ServingModel
 
@@ -56,7 +57,8 @@ class ContinuousBatchingResult(SolverResult):
     blocks_per_request: int = Field(description="ceil((input + output) / block_size).")
     kv_block_bytes: Any = Field(description="Bytes of one block of KV cache on one GPU.")
     kv_memory: Any = Field(description="Memory per GPU left for the KV cache after weights.")
-    prefill_time: Any = Field(description="Prefill of one request's prompt (s).")
+    prefill_time: Any = Field(description="Prefill of one request's prompt (s); with a prefix "
+                                          "cache, the mean over hits and misses.")
     decode_step_time: Any = Field(description="One decode step at the operating batch (s).")
     ttft: Any = Field(description="Time to first token: one in-flight decode step plus the "
                                   "request's own prefill (s).")
@@ -75,6 +77,11 @@ class ContinuousBatchingResult(SolverResult):
                                                     "(s).")
     queueing: Any = Field(default=None, description="The slot queue at ``arrival_rate`` (a "
                                                     "TailLatencyResult), or None.")
+    prefix_hit_rate: float = Field(default=0.0, description="Share of requests whose first "
+                                                            "prefix_len prompt tokens hit the "
+                                                            "prefix cache (h).")
+    prefix_len: int = Field(default=0, description="Shared prompt prefix tokens (P) a hit "
+                                                   "neither prefills nor stores again.")
 
 
 class StepCosts:
@@ -137,7 +144,8 @@ class ContinuousBatchingModel(ForwardModel):
               memory_efficiency: float | None = None, block_size: int = BLOCK_SIZE, *,
               memory_fraction: float = MEMORY_FRACTION, max_batch: int | None = None,
               batch_size: int | None = None, arrival_rate: Any = None,
-              cv_arrival: float = 1.0, cv_service: float = 0.0) -> ContinuousBatchingResult:
+              cv_arrival: float = 1.0, cv_service: float = 0.0, prefix_hit_rate: float = 0.0,
+              prefix_len: int = 0) -> ContinuousBatchingResult:
         """The largest batch (concurrent requests) meeting the KV-cache limit and the SLOs,
         and its TTFT, ITL, end-to-end latency and throughput.
 
@@ -165,6 +173,14 @@ class ContinuousBatchingModel(ForwardModel):
           TTFT (the wait is not monotonic in B); ``meets_slo`` then also needs the P99 TTFT
           within ``slo_ttft`` and a stable queue.
 
+        * Prefix caching (``prefix_hit_rate`` h, ``prefix_len`` P; automatic prefix caching
+          as in vLLM and SGLang's RadixAttention, Zheng et al., 2024): a hit prefills only
+          its I - P uncached tokens after the P cached ones, t_hit (PhaseCosts.prefill), so
+          t_p = (1 - h) t_p(I) + h t_hit; the floor(P / block_size) full blocks of the prefix
+          are stored once and shared, so a hit holds that many fewer blocks:
+          concurrency = floor((blocks - S) / (n_blk - h S)), S = floor(P / block_size).
+          h = 0 or P = 0 is the model without caching, exactly.
+
         ITL and TTFT grow with B, so the SLO batch is found by binary search. ``batch_size``
         evaluates that batch instead of searching; ``max_batch`` caps the search (a
         server's max_num_seqs). ``efficiency``/``memory_efficiency`` pass to ServingModel.
@@ -190,6 +206,8 @@ class ContinuousBatchingModel(ForwardModel):
             arrival_rate: Poisson requests per second offered; adds the wait for a slot.
             cv_arrival: Coefficient of variation of inter-arrival times (1 = Poisson).
             cv_service: Coefficient of variation of the time a request holds a slot.
+            prefix_hit_rate: Share of requests that hit the prefix cache, in [0, 1].
+            prefix_len: Cached prefix tokens a hit skips, 0 <= P < input_tokens.
 
         Returns:
             ContinuousBatchingResult: the batch, its latencies and throughput, the binding
@@ -203,7 +221,7 @@ class ContinuousBatchingModel(ForwardModel):
         result = self._operating_point(
             model, hardware, input_tokens, output_tokens, tp_size, precision, slo_ttft,
             slo_itl, efficiency, memory_efficiency, block_size, memory_fraction, max_batch,
-            batch_size)
+            batch_size, prefix_hit_rate, prefix_len)
         if rate is None or not result.feasible or result.batch_size is None:
             return result
         from .tail_latency import TailLatencyModel
@@ -242,7 +260,8 @@ class ContinuousBatchingModel(ForwardModel):
 
     def _operating_point(self, model, hardware, input_tokens, output_tokens, tp_size,
                          precision, slo_ttft, slo_itl, efficiency, memory_efficiency,
-                         block_size, memory_fraction, max_batch, batch_size):
+                         block_size, memory_fraction, max_batch, batch_size,
+                         prefix_hit_rate=0.0, prefix_len=0):
         from ..units import Quantity
 
         w = workload_figures(resolve_entry(model, "Models", "model"))
@@ -262,6 +281,14 @@ class ContinuousBatchingModel(ForwardModel):
         given = check_count(batch_size) if batch_size is not None else None
         slo_t = check_quantity(slo_ttft, "s", "slo_ttft") if slo_ttft is not None else None
         slo_i = check_quantity(slo_itl, "s", "slo_itl") if slo_itl is not None else None
+        hit = check_share(prefix_hit_rate, "prefix_hit_rate",
+                          "the share of requests whose prompt prefix is cached", "0.5")
+        shared = 0 if prefix_len == 0 else check_count(prefix_len, "prefix_len")
+        if shared >= inp:
+            raise InputError(f"prefix_len must be < input_tokens ({inp}): the last prompt token "
+                             f"is always computed, got {shared}; use prefix_len <= {inp - 1}",
+                             name="prefix_len", value=shared)
+        caching = hit > 0 and shared > 0
 
         solve = functools.partial(ServingModel().solve, model, hardware, precision=precision,
                                   efficiency=efficiency, tp_size=tp,
@@ -274,7 +301,25 @@ class ContinuousBatchingModel(ForwardModel):
         kv_memory = fraction * chip.capacity - weights_gpu
         blocks = max(0, math.floor(kv_memory / block_bytes))
         per_request = math.ceil((inp + out) / block)
-        concurrency = blocks // per_request
+        concurrency = uncached_concurrency = blocks // per_request
+        cache_line = None
+        if caching:
+            from .serving import PhaseCosts
+
+            uncached = steps.prefill
+            t_hit = PhaseCosts(model, hardware, precision, efficiency, tp,
+                               memory_efficiency=memory_efficiency).prefill(
+                inp - shared, shared).total
+            steps.prefill = (1 - hit) * uncached + hit * t_hit
+            shared_blocks = shared // block
+            concurrency = max(0, math.floor((blocks - shared_blocks)
+                                            / (per_request - hit * shared_blocks)))
+            cache_line = (
+                f"Prefix cache: {number(hit)} of requests hit a {shared}-token prefix; a hit "
+                f"prefills {inp - shared} tokens in {si(t_hit, 's')} (vs {si(uncached, 's')}) "
+                f"-> mean t_p = {si(steps.prefill, 's')}; {shared_blocks} shared block(s) stored "
+                f"once -> floor(({number(blocks)} - {shared_blocks}) / ({per_request} - "
+                f"{number(hit)} x {shared_blocks})) = {number(concurrency)} concurrent requests")
 
         trace = [line for line in steps.prefill_result.constraint_trace
                  if line.startswith(("Efficiency", "The Zoo"))]
@@ -282,14 +327,19 @@ class ContinuousBatchingModel(ForwardModel):
             f"KV cache: {si(block_bytes, 'B')} per {block}-token block per GPU; "
             f"{number(fraction)} x {si(chip.capacity, 'B')} - weights {si(weights_gpu, 'B')} = "
             f"{si(kv_memory, 'B')} -> {number(blocks)} blocks; {per_request} blocks per request "
-            f"({inp} + {out} tokens) -> at most {number(concurrency)} concurrent requests")
-        trace.append(f"Prefill of one {inp}-token prompt: t_p = {si(steps.prefill, 's')} "
+            f"({inp} + {out} tokens) -> at most {number(uncached_concurrency)} concurrent requests"
+            + (" without the prefix cache" if caching else ""))
+        trace.append(f"Prefill of one {inp}-token prompt: t_p = "
+                     f"{si(steps.prefill_result.ttft.m_as('s'), 's')} "
                      f"(ServingModel TTFT, batch 1, {tp} GPU(s))")
+        if cache_line:
+            trace.append(cache_line)
         common = dict(max_concurrency=concurrency, kv_blocks=blocks,
                       blocks_per_request=per_request, kv_block_bytes=Quantity(block_bytes, "B"),
                       kv_memory=Quantity(kv_memory, "B"),
                       prefill_time=Quantity(steps.prefill, "s"), input_tokens=inp,
-                      output_tokens=out, tp_size=tp)
+                      output_tokens=out, tp_size=tp,
+                      **(dict(prefix_hit_rate=hit, prefix_len=shared) if caching else {}))
         if concurrency < 1:
             room = (f"{si(kv_memory, 'B')} per GPU left after the weights cannot hold"
                     if kv_memory > 0 else f"the weights ({si(weights_gpu, 'B')} per GPU) "
@@ -377,3 +427,112 @@ def serve_request(model: Any, hardware: Any, input_tokens: int, output_tokens: i
     same options (tp_size, precision, slo_ttft, slo_itl, batch_size, ...)."""
     return ContinuousBatchingModel().solve(model, hardware, input_tokens, output_tokens,
                                            **options)
+
+
+class PrefixCachingResult(SolverResult):
+    """Continuous batching with a prefix cache, and the same server without one."""
+
+    solver = "PrefixCachingModel"
+
+    prefix_hit_rate: float = Field(description="Share of requests that hit the prefix cache (h).")
+    prefix_len: int = Field(description="Cached prefix tokens a hit skips (P).")
+    prefill_time: Any = Field(description="Mean prefill per request with the cache: "
+                                          "(1 - h) t_p(I) + h t_p(I - P after P) (s).")
+    baseline_prefill_time: Any = Field(description="Prefill per request without the cache (s).")
+    batch_size: int | None = Field(description="Operating batch with the cache (the largest "
+                                               "meeting the SLOs, or the one given).")
+    baseline_batch_size: int | None = Field(description="Operating batch without the cache.")
+    max_concurrency: int = Field(description="Requests whose KV cache fits at once, with the "
+                                             "shared prefix blocks stored once.")
+    baseline_max_concurrency: int = Field(description="Requests whose KV cache fits without "
+                                                      "sharing.")
+    ttft: Any = Field(description="Time to first token with the cache (s).")
+    baseline_ttft: Any = Field(description="Time to first token without the cache (s).")
+    throughput: Any = Field(description="Output tokens per second with the cache.")
+    baseline_throughput: Any = Field(description="Output tokens per second without the cache.")
+    ttft_speedup: float = Field(description="baseline_ttft / ttft (1 when h or P is 0).")
+    throughput_gain: float = Field(description="throughput / baseline_throughput (1 when h or "
+                                               "P is 0).")
+    meets_slo: bool = Field(description="The cached operating point meets every SLO given.")
+    cached: Any = Field(description="The ContinuousBatchingResult with the cache.")
+    baseline: Any = Field(description="The ContinuousBatchingResult without the cache.")
+
+
+class PrefixCachingModel(ForwardModel):
+    """What a prefix cache (shared system prompts, multi-turn history) buys a continuously
+    batched server: ContinuousBatchingModel with and without it."""
+
+    name = "PrefixCachingModel"
+
+    def solve(self, model: Any, hardware: Any, input_tokens: int, output_tokens: int,
+              prefix_hit_rate: float, prefix_len: int, tp_size: int = 1,
+              precision: str = "fp16", slo_ttft: Any = None, slo_itl: Any = None,
+              efficiency: float | None = None, memory_efficiency: float | None = None,
+              block_size: int = BLOCK_SIZE, *, memory_fraction: float = MEMORY_FRACTION,
+              max_batch: int | None = None,
+              batch_size: int | None = None) -> PrefixCachingResult:
+        """TTFT and throughput gain of a prefix cache with hit rate h and prefix length P.
+
+        Both operating points are ContinuousBatchingModel's (see its prefix-caching terms);
+        with the cache a hit prefills only I - P tokens and shares floor(P / block_size)
+        blocks, so::
+
+            t_p = (1 - h) t_p(I) + h t_p(I - P | P cached)
+            concurrency = floor((blocks - S) / (n_blk - h S)),  S = floor(P / block_size)
+            ttft_speedup = TTFT(h = 0) / TTFT(h);  throughput_gain = tput(h) / tput(h = 0)
+
+        Decode steps still read each request's whole context (the shared blocks once per
+        request, as PagedAttention does), so decode time is unchanged.
+
+        Args:
+            model: A decoder language model (a Models entry or its name).
+            hardware: The accelerator (a Hardware entry or its name).
+            input_tokens: Prompt tokens per request (I).
+            output_tokens: Generated tokens per request (O), at least 2.
+            prefix_hit_rate: Share of requests that hit the prefix cache (h), in [0, 1].
+            prefix_len: Cached prefix tokens a hit skips (P), 0 <= P < input_tokens.
+            tp_size: Tensor-parallel GPUs serving one replica.
+            precision: Weight and activation precision ("fp16", "fp8", ...).
+            slo_ttft: Time-to-first-token target (e.g. "2 s"), or None.
+            slo_itl: Inter-token latency target (e.g. "50 ms"), or None.
+            efficiency: Share of peak compute (None: the calibrated class values).
+            memory_efficiency: Share of peak bandwidth (None: the calibrated class values).
+            block_size: Tokens per paged KV-cache block.
+            memory_fraction: Share of accelerator memory the server may use.
+            max_batch: Largest batch the server admits (None: no cap beyond the KV cache).
+            batch_size: Evaluate this batch (both with and without the cache).
+
+        Returns:
+            PrefixCachingResult: both operating points and the gains.
+        """
+        options = dict(tp_size=tp_size, precision=precision, slo_ttft=slo_ttft,
+                       slo_itl=slo_itl, efficiency=efficiency,
+                       memory_efficiency=memory_efficiency, block_size=block_size,
+                       memory_fraction=memory_fraction, max_batch=max_batch,
+                       batch_size=batch_size)
+        model_ = ContinuousBatchingModel()
+        cached = model_.solve(model, hardware, input_tokens, output_tokens,
+                              prefix_hit_rate=prefix_hit_rate, prefix_len=prefix_len, **options)
+        base = model_.solve(model, hardware, input_tokens, output_tokens, **options)
+
+        def ratio(a, b) -> float:
+            a, b = float(a.magnitude), float(b.magnitude)
+            return a / b if b and math.isfinite(a) and math.isfinite(b) else math.nan
+
+        speedup = ratio(base.ttft, cached.ttft)
+        gain = ratio(cached.throughput, base.throughput)
+        trace = [line for line in cached.constraint_trace if not line.startswith("At batch")]
+        trace.append(f"With the cache: batch {cached.batch_size}, TTFT {quantity(cached.ttft)}, "
+                     f"{quantity(cached.throughput)}; without: batch {base.batch_size}, TTFT "
+                     f"{quantity(base.ttft)}, {quantity(base.throughput)} -> TTFT "
+                     f"{number(speedup)} x faster, throughput x {number(gain)}")
+        return PrefixCachingResult(
+            prefix_hit_rate=float(prefix_hit_rate), prefix_len=int(prefix_len),
+            prefill_time=cached.prefill_time, baseline_prefill_time=base.prefill_time,
+            batch_size=cached.batch_size, baseline_batch_size=base.batch_size,
+            max_concurrency=cached.max_concurrency,
+            baseline_max_concurrency=base.max_concurrency, ttft=cached.ttft,
+            baseline_ttft=base.ttft, throughput=cached.throughput,
+            baseline_throughput=base.throughput, ttft_speedup=speedup, throughput_gain=gain,
+            meets_slo=cached.meets_slo, cached=cached, baseline=base,
+            constraint_trace=tuple(trace))

@@ -34,6 +34,9 @@ from .reasoning import ReasoningModel, ReasoningResult
 from .compression import CompressionModel, CompressionResult
 from .moe_routing import MoERoutingModel, MoERoutingResult
 from .sensitivity import SensitivityModel, SensitivityResult
+from .chunked_prefill import ChunkedPrefillModel, ChunkedPrefillResult
+from .disaggregation import DisaggregatedServingModel, DisaggregatedServingResult
+from .continuous_batching import PrefixCachingModel, PrefixCachingResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -214,3 +217,12 @@ register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving"
 register(SensitivityModel, result=SensitivityResult, modes=MODES,
          summary="Sensitivity wall: a tornado table of one output of any registered solver, "
                  "each numeric input moved +/-x%.")
+register(ChunkedPrefillModel, result=ChunkedPrefillResult, modes=("serving",),
+         summary="Chunked prefill (Sarathi-Serve): TTFT, ITL and throughput with the prompt "
+                 "prefilled C tokens per decode iteration, vs the unchunked prefill stall.")
+register(DisaggregatedServingModel, result=DisaggregatedServingResult, modes=("serving",),
+         summary="Prefill/decode disaggregation (DistServe, Splitwise): KV transfer, goodput "
+                 "per GPU within TTFT and ITL SLOs, best pool split vs colocated serving.")
+register(PrefixCachingModel, result=PrefixCachingResult, modes=("serving",),
+         summary="Prefix caching: TTFT and throughput gain of a hit rate h on a shared prefix "
+                 "of P tokens (less prefill, shared KV blocks) vs no cache.")

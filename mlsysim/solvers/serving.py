@@ -9,7 +9,7 @@ from ..engine.checks import (check_context, check_count, check_fraction, check_t
                              largest_node, peak_for, resolve_entry)
 from ..engine.engine import modeled_bandwidth
 from ..engine.figures import chip_figures, workload_figures
-from ..engine.passes import pass_cost, sequence_flops
+from ..engine.passes import forward_flops, pass_cost, sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, math_format, weight_only_note
 from ..formatting import si
 from ..errors import InputError
@@ -223,3 +223,109 @@ def _scale_up_latency(node) -> tuple[float, str]:
     name = fabric.name if fabric is not None else "the scale-up link"
     return 0.0, (f"The Zoo lists no latency for {name}: the tensor-parallel all-reduces are "
                  "bandwidth terms only, a lower bound")
+
+
+class StepTime:
+    """One engine iteration's cost on each GPU of a tensor-parallel group (seconds): its
+    compute term, its memory term, the tensor-parallel all-reduces, and the total
+    ``max(compute, memory) + comm``."""
+
+    __slots__ = ("compute", "memory", "comm", "total")
+
+    def __init__(self, compute: float, memory: float, comm: float):
+        self.compute, self.memory, self.comm = float(compute), float(memory), float(comm)
+        self.total = float(roofline.roofline_time(self.compute, self.memory)) + self.comm
+
+    def __repr__(self) -> str:
+        return (f"StepTime(compute={self.compute:.4g} s, memory={self.memory:.4g} s, "
+                f"comm={self.comm:.4g} s, total={self.total:.4g} s)")
+
+
+class PhaseCosts:
+    """ServingModel's per-phase step costs for one (model, hardware, precision, tp_size,
+    efficiencies), resolved and checked once: ``prefill(tokens, prior)`` — a prompt chunk of
+    ``tokens`` queries after ``prior`` tokens already in the KV cache — ``decode(batch,
+    context)`` — one decode step of ``batch`` requests at ``context`` — and ``mixed`` — both in
+    one iteration (chunked prefill, Agrawal et al., "Sarathi-Serve", OSDI 2024).
+
+    The formulas are ServingModel.solve's, so ``prefill(seq_len, 0)`` is its TTFT at batch 1
+    and ``decode(batch, seq_len)`` its ITL. In a mixed iteration the weights are streamed once,
+    each phase's math runs at its own calibrated efficiency, and the bytes of a step that
+    carries a prefill chunk (weights and the chunk's KV) stream at the prefill's memory
+    efficiency, the decode requests' KV at the decode's::
+
+        compute = F_chunk / (t eta_p P) + F_decode / (t eta_d P)
+        memory  = (W / t + KV_chunk / s) / (eta_pm BW) + KV_decode / (s eta_dm BW)
+        comm    = 2 L x all-reduce of (batch + tokens) x hidden x bytes over t GPUs
+        F_chunk = F_token x c + attention scores at context prior + c / 2
+
+    with s = min(t, n_kv) the ways the KV cache splits and KV_chunk the cache the chunk reads
+    and writes, (prior + c) tokens.
+    """
+
+    def __init__(self, model: Any, hardware: Any, precision: str = "fp16",
+                 efficiency: float | None = None, tp_size: int = 1, *,
+                 memory_efficiency: float | None = None):
+        model = resolve_entry(model, "Models", "model")
+        self.w = w = workload_figures(model)
+        if w.kind != "decoder":
+            raise InputError(f"PhaseCosts models autoregressive decoding; {w.name} is not a "
+                             "decoder language model. Use Engine.solve for it",
+                             name="model", value=w.path)
+        self.chip = chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
+        self.tp = tp = check_count(tp_size, "tp_size")
+        (self.eta_p, self.eta_d), (self.eta_pm, self.eta_dm), self.cited = \
+            _efficiencies(efficiency, memory_efficiency)
+        self.peak, _ = peak_for(chip, precision)
+        if tp > 1 and math.isnan(chip.scale_up_bandwidth):
+            raise InputError(f"tp_size={tp} needs a scale-up link between GPUs, and {chip.name} "
+                             "lists none; use tp_size=1", name="tp_size", value=tp)
+        node = largest_node(chip.path) if tp > 1 else None
+        check_tensor_parallel(tp, w, per_node=node[0] if node else None,
+                              node=f"{node[1]}, the largest {chip.name} node in the Zoo"
+                              if node else "")
+        self.weight_bytes = bytes_per_value(precision)
+        self.act_bytes = activation_bytes(precision)
+        self.bandwidth = modeled_bandwidth(chip.bandwidth)
+        self.kv_per_token = w.kv_values_per_token * self.act_bytes
+        self.kv_shards = transformer.kv_cache_shards(tp, w.kv_heads)
+        self.weights = w.parameters * self.weight_bytes
+        self.comm_latency = _scale_up_latency(node)[0] if tp > 1 else 0.0
+
+    def _allreduces(self, tokens: float) -> float:
+        if self.tp == 1 or tokens == 0:
+            return 0.0
+        return TP_ALLREDUCES_PER_LAYER * self.w.layers * communication.ring_allreduce_time(
+            tokens * self.w.hidden_dim * self.act_bytes, self.tp, self.chip.scale_up_bandwidth,
+            self.comm_latency)
+
+    def mixed(self, batch: int, context: float, tokens: int, prior: float) -> StepTime:
+        """One iteration with ``batch`` decode requests at ``context`` and a prefill chunk of
+        ``tokens`` queries after ``prior`` cached tokens (either part may be 0)."""
+        w, tp = self.w, self.tp
+        compute = memory_chunk = memory_decode = 0.0
+        weights_read = 0.0
+        if tokens > 0:
+            flops = forward_flops(w, tokens, prior + transformer.causal_mean_context(tokens))
+            compute += roofline.compute_time(flops / tp, self.peak, self.eta_p)
+            kv = transformer.kv_cache_size(self.kv_per_token, prior + tokens, 1)
+            memory_chunk = roofline.memory_time(self.weights / tp + kv / self.kv_shards,
+                                                self.bandwidth * self.eta_pm)
+        if batch > 0:
+            flops, traffic, _ = pass_cost(
+                w, batch=batch, seq_len=context, weight_bytes=self.weight_bytes,
+                act_bytes=self.act_bytes, optimizer_bytes=0.0, training=False)
+            kv = transformer.kv_cache_size(self.kv_per_token, context, batch)
+            compute += roofline.compute_time(flops / tp, self.peak, self.eta_d)
+            weights_read = 0.0 if tokens > 0 else (traffic - kv) / tp
+            memory_decode = roofline.memory_time(weights_read + kv / self.kv_shards,
+                                                 self.bandwidth * self.eta_dm)
+        return StepTime(compute, memory_chunk + memory_decode, self._allreduces(batch + tokens))
+
+    def prefill(self, tokens: int, prior: float = 0) -> StepTime:
+        """A prompt chunk of ``tokens`` queries after ``prior`` cached tokens, alone."""
+        return self.mixed(0, 0, tokens, prior)
+
+    def decode(self, batch: int, context: float) -> StepTime:
+        """One decode step of ``batch`` requests at ``context`` tokens, alone."""
+        return self.mixed(batch, context, 0, 0)
