@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -42,6 +42,9 @@ class Wall(BaseModel):
     constraint: str = Field(min_length=1, description="What limits the system, in one sentence.")
     equation: str = Field(min_length=1, description="The first-order equation that states it.")
     solver: str | None = Field(description="The solver that resolves it; None where none does yet.")
+    example: dict[str, Any] | None = Field(default=None, description="A worked example: the "
+                                           "solver's `inputs` (Zoo paths, quantities as text) "
+                                           "and the result fields to `show`.")
 
 
 class Walls(BaseModel):

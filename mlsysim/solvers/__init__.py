@@ -29,3 +29,7 @@ __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "Compressi
            "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
            "TailLatencyResult", "serve_request"]
+
+from .synthesis import SynthesisModel, SynthesisResult  # noqa: E402
+
+__all__ += ["SynthesisModel", "SynthesisResult"]

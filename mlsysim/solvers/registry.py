@@ -34,6 +34,7 @@ from .reasoning import ReasoningModel, ReasoningResult
 from .compression import CompressionModel, CompressionResult
 from .moe_routing import MoERoutingModel, MoERoutingResult
 from .sensitivity import SensitivityModel, SensitivityResult
+from .synthesis import SynthesisModel, SynthesisResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -214,3 +215,6 @@ register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving"
 register(SensitivityModel, result=SensitivityResult, modes=MODES,
          summary="Sensitivity wall: a tornado table of one output of any registered solver, "
                  "each numeric input moved +/-x%.")
+register(SynthesisModel, result=SynthesisResult, modes=("serving",),
+         summary="Synthesis wall: the cheapest accelerator, tensor-parallel size and replica "
+                 "count meeting throughput, TTFT/ITL and memory targets (inverse design).")
