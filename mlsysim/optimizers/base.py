@@ -19,6 +19,9 @@ class OptimizerResult(SolverResult):
                 continue
             if isinstance(value, tuple) and value and isinstance(value[0], dict):
                 rows.append((key, f"{len(value)} rows (to_dict() lists them)"))
+            elif isinstance(value, dict):
+                rows.append((key, ", ".join(f"{k} {quantity(v)}" for k, v in value.items()
+                                            if not k.endswith("_path")) or "none"))
             else:
                 rows.append((key, quantity(value)))
         return rows
