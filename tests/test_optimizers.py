@@ -235,7 +235,8 @@ def test_batching_bad_input():
 def test_placement_finds_the_brute_force_optima():
     from mlsysim import Engine
 
-    chips, grids, n, tokens = ["H100", "A100"], ["Norway", "Poland", "US_Avg"], 8, 1e11
+    # Iceland lists no PUE: the industry average stands in, as in SustainabilityModel.
+    chips, grids, n, tokens = ["H100", "A100"], ["Norway", "Poland", "Iceland"], 8, 1e11
     rows = []
     for chip in chips:
         rate = Engine.solve("Llama3_8B", chip, batch_size=8, is_training=True).throughput
@@ -253,8 +254,34 @@ def test_placement_finds_the_brute_force_optima():
     assert result.carbon.m_as("tCO2e") == pytest.approx(greenest[0], rel=1e-12)
     assert result.best_cost["cost_USD"] == pytest.approx(cheapest[1], rel=1e-12)
     assert result.evaluated == 6 and len(result.front) >= 1
+    for row in result.front:  # each front point is one of the brute force's, by value
+        assert any(row["carbon_tCO2e"] == pytest.approx(r[0], rel=1e-12)
+                   and row["cost_USD"] == pytest.approx(r[1], rel=1e-12) for r in rows)
     assert _front_is_clean(result.front, ("carbon_tCO2e", "cost_USD"))
     assert result.best_carbon in result.front and result.best_cost in result.front
+
+
+def test_placement_tco_and_hardware_outside_a_datacenter_match_the_solvers():
+    from mlsysim import Engine
+
+    chips, grids, n, tokens = ["H100", "RTX4090"], ["Iceland", "Norway"], 4, 1e9
+    rows = []
+    for chip in chips:
+        rate = Engine.solve("Llama3_8B", chip, batch_size=8).throughput  # decode tokens/s
+        days = tokens / (n * float(rate.m_as("token/s"))) / 86400
+        for grid in grids:
+            group = DeviceGroup(chip, n)
+            carbon = SustainabilityModel().solve(group, days, datacenter=grid).carbon_footprint
+            tco = EconomicsModel().solve(group, days, grid=grid).tco
+            rows.append((float(carbon.m_as("tCO2e")), float(tco.m_as("USD")), chip, grid))
+    result = PlacementOptimizer().optimize("Llama3_8B", tokens, hardware=chips, grids=grids,
+                                           devices=n, mode="serving", cost_basis="tco",
+                                           objective="cost")
+    cheapest = min(rows, key=lambda r: (r[1], r[0]))
+    assert result.best == result.best_cost
+    assert result.best_cost["hardware_path"].endswith(cheapest[2])
+    assert result.cost.m_as("USD") == pytest.approx(cheapest[1], rel=1e-12)
+    assert result.best_carbon["carbon_tCO2e"] == pytest.approx(min(rows)[0], rel=1e-12)
 
 
 def test_placement_carbon_scales_with_each_grids_pue_and_intensity():

@@ -22,6 +22,7 @@ MODES = ("training", "serving")
 DAY = 86400.0
 UNSUPPORTED, NO_FIT, NO_PRICE = "precision not listed", "does not fit in memory", "no price"
 NO_POWER = "no TDP in the Zoo"
+GRAMS_PER_TONNE = 1e6
 
 
 class PlacementResult(OptimizerResult):
@@ -60,8 +61,10 @@ class PlacementOptimizer:
         grid. The rate per device is one vectorized Engine.sweep over the accelerators::
 
             T       = tokens / (devices x rate)         rate: Engine.sweep tokens/s per device
-            carbon  = SustainabilityModel(devices, T, grid).carbon_footprint
-                    = P_IT x T x PUE_grid x intensity_grid
+            carbon  = E_IT x PUE_grid x intensity_grid
+                      E_IT = SustainabilityModel(devices, T).it_energy (grid-independent);
+                      PUE as SustainabilityModel takes it: the grid's, else the Zoo's
+                      industry average; 1 for devices outside a data center
             cost    = EconomicsModel(devices, T, grid).rental_cost (or .tco)
 
         A candidate fits when the pass's footprint spread over the devices (sharded weights,
@@ -87,7 +90,9 @@ class PlacementOptimizer:
             PlacementResult: best under each objective, the carbon-cost front, counts.
         """
         from ..engine.sweep import sweep
+        from ..physics import sustainability as physics
         from ..solvers import EconomicsModel, SustainabilityModel
+        from ..solvers.sustainability import in_datacenter
         from ..systems.fleet import DeviceGroup
         from ..units import Quantity as Q
         from ..zoo.registry import default_zoo
@@ -116,6 +121,8 @@ class PlacementOptimizer:
         reasons: Counter[str] = Counter()
         rows: list[dict[str, Any]] = []
         sustain, economics = SustainabilityModel(), EconomicsModel()
+        intensity = np.array([float(g.carbon_intensity.m_as("gCO2e/kWh")) for g in sites])
+        grid_pue = np.array([_pue(g) for g in sites])
         for j, chip in enumerate(chips):
             if not cells.supported[j, 0]:
                 reasons[UNSUPPORTED] += len(sites)
@@ -132,7 +139,13 @@ class PlacementOptimizer:
             if cost_basis == "rental" and rental is None:
                 reasons[NO_PRICE] += len(sites)
                 continue
-            for site in sites:
+            # IT energy does not depend on the grid: one SustainabilityModel call, then
+            # E_IT x PUE x intensity for every grid at once (the same physics functions).
+            e_it = float(sustain.solve(group, days, datacenter=sites[0]).it_energy.m_as("kWh"))
+            pue = grid_pue if in_datacenter(group) else np.ones(len(sites))
+            carbon = physics.operational_carbon(physics.facility_energy(e_it, pue),
+                                                intensity) / GRAMS_PER_TONNE
+            for k, site in enumerate(sites):
                 if cost_basis == "tco":
                     cost = economics.solve(group, days, grid=site).tco
                     if cost is None:
@@ -140,10 +153,9 @@ class PlacementOptimizer:
                         continue
                 else:
                     cost = rental
-                carbon = sustain.solve(group, days, datacenter=site).carbon_footprint
                 rows.append({"hardware": chip.name, "hardware_path": chip.path,
                              "grid": site.name, "grid_path": site.path, "duration_days": days,
-                             "carbon_tCO2e": float(carbon.m_as("tCO2e")),
+                             "carbon_tCO2e": float(carbon[k]),
                              "cost_USD": float(cost.m_as("USD"))})
         evaluated = len(chips) * len(sites)
         infeasible = {k: reasons[k] for k in (UNSUPPORTED, NO_FIT, NO_POWER, NO_PRICE) if reasons[k]}
@@ -193,3 +205,12 @@ def _plain_number(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _pue(grid: Any) -> float:
+    """The PUE SustainabilityModel applies at ``grid`` to data-center hardware: the grid's
+    own, else the Zoo's industry average (``zoo_defaults.PUE``)."""
+    from ..solvers import zoo_defaults
+
+    return float(grid.pue) if grid.pue is not None else \
+        float(zoo_defaults.number(zoo_defaults.PUE))
