@@ -409,3 +409,32 @@ def test_the_synthesis_walls_example_runs():
     for field in wall.example["show"]:
         assert getattr(result, field) is not None, field
 
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.sampled_from(["Llama3_8B", "GPT2"]), st.sampled_from([8, 16, 32]),
+       st.integers(0, 5), st.sampled_from([0, 1, 3]))
+def test_parallelism_invariants(model, devices, log_batch, zero):
+    result = ParallelismOptimizer().optimize(model, hardware="H100", devices=devices,
+                                             batch_size=8 * 2 ** log_batch, max_microbatches=4,
+                                             zero_stage=zero)
+    assert result.evaluated == result.feasible_count + sum(result.infeasible.values())
+    if result.feasible:
+        assert _front_is_clean(result.front, ("step_time_s", "memory_per_rank_B"))
+        assert result.front[0]["step_time_s"] == result.step_time.m_as("s")
+        assert result.front[0]["memory_per_rank_B"] == result.memory_per_rank.m_as("B")
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.floats(1e9, 1e12), st.floats(1.5, 10))
+def test_placement_carbon_and_cost_scale_with_the_work(tokens, factor):
+    # T = tokens / (devices x rate), and carbon and rental cost are both linear in T.
+    kwargs = dict(hardware=["H100", "A100", "L40S"], grids=["Norway", "Poland"], devices=8)
+    small = PlacementOptimizer().optimize("Llama3_8B", tokens, **kwargs)
+    large = PlacementOptimizer().optimize("Llama3_8B", tokens * factor, **kwargs)
+    assert large.carbon.m_as("tCO2e") == pytest.approx(small.carbon.m_as("tCO2e") * factor,
+                                                       rel=1e-9)
+    assert large.best_cost["cost_USD"] == pytest.approx(small.best_cost["cost_USD"] * factor,
+                                                        rel=1e-9)
+    assert _front_is_clean(large.front, ("carbon_tCO2e", "cost_USD"))
+    assert large.best_carbon in large.front and large.best_cost in large.front
