@@ -1,7 +1,8 @@
 """Pareto fronts: the points no other point beats on every objective.
 
 A point p dominates q when p is no worse than q on every objective and strictly better on at
-least one (Deb, "Multi-Objective Optimization Using Evolutionary Algorithms", 2001, ch. 2).
+least one (the standard definition; e.g. Deb, "Multi-Objective Optimization Using Evolutionary
+Algorithms", Wiley 2001).
 The front is the set of points no other point dominates. Computed with one NumPy comparison of
 every pair, O(n^2 k): the optimizers' fronts have hundreds of points, not millions.
 """
