@@ -63,6 +63,7 @@ def main() -> None:
     bench_cli()
     bench_evaluate()
     bench_site()
+    bench_optimizers()
 
 
 def bench_solve() -> None:
@@ -193,6 +194,28 @@ def _timed(argv, ok=(0,)) -> float:
     if done.returncode not in ok:
         raise SystemExit(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()}")
     return time.perf_counter() - start
+
+
+def bench_optimizers() -> None:
+    """Median time of each optimizer on a representative question (target: under 1 s)."""
+    from mlsysim.optimizers import BatchingOptimizer, ParallelismOptimizer, PlacementOptimizer
+    from mlsysim.solvers import SynthesisModel
+
+    cases = (
+        ("ParallelismOptimizer Llama3_70B on Research_1024_H100, batch 1024",
+         lambda: ParallelismOptimizer().optimize("Llama3_70B", "Research_1024_H100",
+                                                 batch_size=1024)),
+        ("BatchingOptimizer Llama3_8B on H100, ITL <= 50 ms",
+         lambda: BatchingOptimizer().optimize("Llama3_8B", "H100", 1024, 256, slo_itl="50 ms")),
+        ("PlacementOptimizer Llama3_8B, 1e11 tokens, every cloud chip x grid",
+         lambda: PlacementOptimizer().optimize("Llama3_8B", 1e11, devices=8)),
+        ("SynthesisModel Llama3_70B, 10k tokens/s, ITL <= 50 ms, every cloud chip",
+         lambda: SynthesisModel().solve("Llama3_70B", 1024, 256, throughput="10000 token/s",
+                                        slo_itl="50 ms")),
+    )
+    for label, run in cases:
+        run()  # warm the caches
+        print(f"{label}: {in_process(run, runs=5) * 1e3:7.1f} ms median of 5 (target < 1 s)")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ BUILT_IN = ("ServingModel", "DistributedModel", "CheckpointModel", "ReliabilityM
             "SustainabilityModel", "EconomicsModel", "ContinuousBatchingModel", "TailLatencyModel",
             "ScalingLawModel", "ReasoningModel", "CompressionModel",
             "MoERoutingModel", "SensitivityModel",
-            "ChunkedPrefillModel", "DisaggregatedServingModel", "PrefixCachingModel")
+            "ChunkedPrefillModel", "DisaggregatedServingModel", "PrefixCachingModel", "SynthesisModel")
 runner = CliRunner()
 
 

@@ -56,3 +56,14 @@ def main(argv: list[str] | None = None) -> int:
 
 __all__ = ["COMMANDS", "appendix_app", "EXIT_BAD_INPUT", "EXIT_CONSTRAINT", "EXIT_INFEASIBLE", "EXIT_OK",
            "Output", "app", "dumps", "main", "one_line"]
+
+from . import optimize  # noqa: E402
+
+optimize_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                           help="Search a design space: parallelism, batching, placement, "
+                                "synthesis.")
+for _name, _function in optimize.COMMANDS:
+    optimize_app.command(_name)(_function)
+app.add_typer(optimize_app, name="optimize",
+              help="Best configuration, Pareto front and what was ruled out: parallelism, "
+                   "batching, placement, or synthesis (cheapest hardware meeting targets).")

@@ -34,3 +34,7 @@ __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "Compressi
            "TailLatencyResult", "serve_request",
            "ChunkedPrefillModel", "ChunkedPrefillResult", "DisaggregatedServingModel",
            "DisaggregatedServingResult", "PrefixCachingModel", "PrefixCachingResult"]
+
+from .synthesis import SynthesisModel, SynthesisResult  # noqa: E402
+
+__all__ += ["SynthesisModel", "SynthesisResult"]

@@ -37,6 +37,7 @@ from .sensitivity import SensitivityModel, SensitivityResult
 from .chunked_prefill import ChunkedPrefillModel, ChunkedPrefillResult
 from .disaggregation import DisaggregatedServingModel, DisaggregatedServingResult
 from .continuous_batching import PrefixCachingModel, PrefixCachingResult
+from .synthesis import SynthesisModel, SynthesisResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -226,3 +227,6 @@ register(DisaggregatedServingModel, result=DisaggregatedServingResult, modes=("s
 register(PrefixCachingModel, result=PrefixCachingResult, modes=("serving",),
          summary="Prefix caching: TTFT and throughput gain of a hit rate h on a shared prefix "
                  "of P tokens (less prefill, shared KV blocks) vs no cache.")
+register(SynthesisModel, result=SynthesisResult, modes=("serving",),
+         summary="Synthesis wall: the cheapest accelerator, tensor-parallel size and replica "
+                 "count meeting throughput, TTFT/ITL and memory targets (inverse design).")
