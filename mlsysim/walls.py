@@ -42,6 +42,9 @@ class Wall(BaseModel):
     constraint: str = Field(min_length=1, description="What limits the system, in one sentence.")
     equation: str = Field(min_length=1, description="The first-order equation that states it.")
     solver: str | None = Field(description="The solver that resolves it; None where none does yet.")
+    example: dict | None = Field(default=None, description="A worked example: `inputs` (keyword "
+                                 "arguments of the solver's solve, Zoo paths and quantities as "
+                                 "strings) and `show` (result fields to display).")
 
 
 class Walls(BaseModel):

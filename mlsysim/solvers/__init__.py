@@ -21,6 +21,9 @@ from .sensitivity import SensitivityModel, SensitivityResult
 from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
+from .software import SoftwareEfficiencyModel, SoftwareEfficiencyResult
+from .data_pipeline import DataPipelineModel, DataPipelineResult
+from .locality import LocalityModel, LocalityResult
 
 __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "CompressionResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
@@ -28,4 +31,6 @@ __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "Compressi
            "ReliabilityResult", "ScalingLawModel", "ScalingLawResult", "SensitivityModel", "SensitivityResult",
            "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
-           "TailLatencyResult", "serve_request"]
+           "TailLatencyResult", "serve_request",
+           "SoftwareEfficiencyModel", "SoftwareEfficiencyResult", "DataPipelineModel",
+           "DataPipelineResult", "LocalityModel", "LocalityResult"]

@@ -34,6 +34,9 @@ from .reasoning import ReasoningModel, ReasoningResult
 from .compression import CompressionModel, CompressionResult
 from .moe_routing import MoERoutingModel, MoERoutingResult
 from .sensitivity import SensitivityModel, SensitivityResult
+from .software import SoftwareEfficiencyModel, SoftwareEfficiencyResult
+from .data_pipeline import DataPipelineModel, DataPipelineResult
+from .locality import LocalityModel, LocalityResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -214,3 +217,12 @@ register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving"
 register(SensitivityModel, result=SensitivityResult, modes=MODES,
          summary="Sensitivity wall: a tornado table of one output of any registered solver, "
                  "each numeric input moved +/-x%.")
+register(SoftwareEfficiencyModel, result=SoftwareEfficiencyResult, modes=("inference", "training"),
+         summary="Software wall: MFU as a product of shares of peak (kernel efficiency, "
+                 "memory-bound time, recomputation, pipeline bubble, communication).")
+register(DataPipelineModel, result=DataPipelineResult, modes=("training", "inference"),
+         summary="Ingestion and transformation walls: storage reads and host preprocessing "
+                 "against the accelerators' demand; cores needed and idle share.")
+register(LocalityModel, result=LocalityResult, modes=("inference", "serving"),
+         summary="Locality wall: time and energy to move data from a memory level (SRAM to "
+                 "storage) to the compute; decode speed when weights stream from it.")
