@@ -291,3 +291,17 @@ def test_each_walls_example_runs_and_shows_real_fields(key):
     assert isinstance(result, record.result)
     for field in item.example["show"]:
         assert getattr(result, field) is not None, field
+
+
+def test_scenarios_run_the_software_and_locality_solvers_by_name():
+    from mlsysim import Scenarios
+
+    training = Scenarios.FrontierTraining.evaluate(solvers=["SoftwareEfficiencyModel"])
+    result = training.solvers["SoftwareEfficiencyModel"]
+    assert result.configuration == "fleet"
+    assert _product(result) == pytest.approx(result.mfu, rel=1e-12)
+    # A scenario of stand-alone devices decomposes one device's pass.
+    vision = Scenarios.DatacenterVision.evaluate(solvers=["SoftwareEfficiencyModel",
+                                                          "LocalityModel"])
+    assert vision.solvers["SoftwareEfficiencyModel"].configuration == "single device"
+    assert vision.solvers["LocalityModel"].level == "host"

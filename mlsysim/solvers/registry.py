@@ -217,7 +217,7 @@ register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving"
 register(SensitivityModel, result=SensitivityResult, modes=MODES,
          summary="Sensitivity wall: a tornado table of one output of any registered solver, "
                  "each numeric input moved +/-x%.")
-register(SoftwareEfficiencyModel, result=SoftwareEfficiencyResult, modes=("inference", "training"),
+register(SoftwareEfficiencyModel, result=SoftwareEfficiencyResult, modes=MODES,
          summary="Software wall: MFU as a product of shares of peak (kernel efficiency, "
                  "memory-bound time, recomputation, pipeline bubble, communication).")
 register(DataPipelineModel, result=DataPipelineResult, modes=("training", "inference"),

@@ -100,7 +100,8 @@ class SoftwareEfficiencyModel(ForwardModel):
             efficiency: eta in (0, 1]; None takes the engine's calibrated class value.
             seq_len: Tokens per sequence (language models); None takes the engine's default.
             fleet: A ``Systems.Clusters``/``Systems.Nodes`` entry or a Fleet: decompose a
-                training step of ``DistributedModel`` instead of one pass.
+                training step of ``DistributedModel`` instead of one pass (stand-alone
+                devices, a scenario's DeviceGroup, decompose one device's pass).
             is_training: On one device, a forward and backward pass (a fleet always trains).
             tp_size: Tensor-parallel ranks of the fleet's layout (DistributedModel).
             pp_size: Pipeline stages of the fleet's layout.
@@ -112,8 +113,12 @@ class SoftwareEfficiencyModel(ForwardModel):
             SoftwareEfficiencyResult: each factor, their product (mfu), the peak, the achieved
             rate and the largest loss, with the trace.
         """
+        from ..systems.fleet import DeviceGroup
         from ..units import Quantity as Q
 
+        if isinstance(fleet, DeviceGroup):  # stand-alone devices: one device's pass
+            hardware = fleet.accelerator if hardware is None else hardware
+            fleet = None
         if fleet is None and hardware is None:
             raise InputError("SoftwareEfficiencyModel needs hardware (one device) or fleet (a "
                              "training step over a cluster); got neither; pass e.g. "
