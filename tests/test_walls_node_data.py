@@ -219,6 +219,11 @@ def test_weight_streaming_from_host_memory_by_hand():
     assert result.bytes_moved.m_as("B") == 8_030_261_248 * 2
     assert result.decode_time_per_token.m_as("s") == pytest.approx(8_030_261_248 * 2 / 64e9)
     assert result.tokens_per_second.m_as("token/s") == pytest.approx(64e9 / (8_030_261_248 * 2))
+    # GH200: the same weights over NVLink-C2C, 900 GB/s both ways = 450 GB/s from the Grace
+    # CPU's memory: 16.0605e9 / 450e9 = 35.69 ms, against 4.9 TB/s HBM3e: 4900/450 = 10.89x.
+    c2c = LocalityModel().solve("GH200", model="Llama3_8B", level="host")
+    assert c2c.decode_time_per_token.m_as("s") == pytest.approx(8_030_261_248 * 2 / 450e9)
+    assert c2c.slowdown == pytest.approx(4900 / 450)
     sram = LocalityModel().solve("GroqLPU", data="230 MB", level="sram")
     # Groq's 80 TB/s on-die SRAM: 230e6 / 80e12 = 2.875 us; 1 MB SRAM read energy 0.1 nJ/8 B.
     assert sram.transfer_time.m_as("us") == pytest.approx(2.875)
@@ -248,9 +253,9 @@ def test_locality_bad_inputs_say_what_to_pass():
     with pytest.raises(InputError, match=r"Hardware.Cloud.H100 has no on-chip SRAM bandwidth "
                                          r"\(its memory is HBM3\); pass bandwidth="):
         model.solve("H100", data="1 GB", level="sram")
-    with pytest.raises(InputError, match=r"GH200 lists no interconnect.host link; pass "
+    with pytest.raises(InputError, match=r"B200 lists no interconnect.host link; pass "
                                          r"bandwidth="):
-        model.solve("GH200", data="1 GB", level="host")
+        model.solve("B200", data="1 GB", level="host")
     with pytest.raises(InputError, match=r"the network level needs a fabric"):
         model.solve("H100", data="1 GB", level="network")
     with pytest.raises(InputError, match=r"needs data .* or a model whose weights stream; got "
