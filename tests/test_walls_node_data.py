@@ -154,6 +154,17 @@ def test_demand_from_the_engine_is_its_throughput_times_the_accelerators():
     assert result.available_bandwidth.m_as("MB/s") == pytest.approx(7450)
 
 
+def test_data_read_over_the_network_at_a_fabrics_one_way_bandwidth():
+    # Two NDR InfiniBand links (400 Gb/s = 50 GB/s each way) deliver 100 GB/s; 100,000
+    # samples/s of 110 kB need 11 GB/s: 11% used, 100e9 / 110e3 = 909,091 samples/s.
+    result = DataPipelineModel().solve("110 kB", consumption_rate=100_000,
+                                       read_bandwidth="InfiniBand_NDR", readers=2)
+    assert result.available_bandwidth.m_as("GB/s") == pytest.approx(100)
+    assert result.ingestion_utilization == pytest.approx(0.11)
+    assert result.ingestion_rate.m_as("sample/s") == pytest.approx(100e9 / 110e3)
+    assert "Systems.Fabrics.InfiniBand_NDR" in result.constraint_trace[1]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.floats(1e2, 1e6), st.floats(1e3, 1e7), st.floats(1e7, 1e10), st.integers(1, 16),
        st.integers(1, 256), st.floats(10, 5000))
@@ -183,6 +194,12 @@ def test_data_pipeline_bad_inputs_say_what_to_pass():
         model.solve("100 kB", consumption_rate=100, readers=0)
     with pytest.raises(InputError, match=r"cpu_cores must be a whole number >= 1, got -2"):
         model.solve("100 kB", consumption_rate=100, cpu_cores=-2)
+    with pytest.raises(InputError, match=r"read_bandwidth: 'DGX_H100' is Systems.Nodes.DGX_H100, "
+                                         r"not a fabric"):
+        model.solve("100 kB", consumption_rate=100, read_bandwidth="DGX_H100")
+    with pytest.raises(InputError, match=r"read_bandwidth must be a quantity convertible to "
+                                         r"B/s"):
+        model.solve("100 kB", consumption_rate=100, read_bandwidth="fast")
     with pytest.raises(InputError, match=r"per_core_rate must be finite and > 0"):
         model.solve("100 kB", consumption_rate=100, per_core_rate=0)
 

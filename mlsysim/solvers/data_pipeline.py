@@ -27,7 +27,7 @@ from pydantic import Field
 
 from ..engine.checks import check_count, check_flag, check_quantity
 from ..engine.engine import Engine
-from ..errors import InputError
+from ..errors import InputError, MlsysimError
 from ..formatting import number, si
 from . import zoo_defaults
 from .base import ForwardModel, Quantity, SolverResult
@@ -98,8 +98,9 @@ class DataPipelineModel(ForwardModel):
             efficiency: Share of peak compute; None takes the engine's calibrated value.
             is_training: A training pass (forward and backward) rather than inference.
             accelerators: Accelerators fed by this pipeline (multiplies the engine's rate).
-            read_bandwidth: One reader's read bandwidth (e.g. "2 GB/s"); None takes one NVMe
-                drive from the Zoo.
+            read_bandwidth: One reader's read bandwidth: a quantity (e.g. "2 GB/s"), a Zoo
+                number, or a ``Systems.Fabrics`` entry or name (its one-way bandwidth, for
+                data read over the network); None takes one NVMe drive from the Zoo.
             readers: Readers (drives, storage nodes, network links) reading in parallel.
             cpu_cores: CPU cores (threads) preprocessing; None reports only the cores needed.
             per_core_rate: Samples one core preprocesses per second; None takes a measured
@@ -134,8 +135,15 @@ class DataPipelineModel(ForwardModel):
                          f"{profile.batch_size}) consumes {number(profile.throughput_per_s)} "
                          f"{unit}/s each (Engine.solve) x {n_acc} = {number(demand)} {unit}/s"
                          + ("; bytes_per_sample is per token" if unit.startswith("tok") else ""))
-        bw, bw_text = zoo_defaults.given_or_zoo(read_bandwidth, "B/s", "read_bandwidth",
-                                                READ_BANDWIDTH)
+        link = _fabric(read_bandwidth)
+        if link is not None:
+            bw = float(link.per_direction.m_as("B/s"))
+            bw_text = f"{si(bw, 'B/s')} ({link.path or link.name}, one way)"
+        else:
+            bw, bw_text = zoo_defaults.given_or_zoo(read_bandwidth, "B/s", "read_bandwidth",
+                                                    READ_BANDWIDTH)
+            if getattr(read_bandwidth, "path", ""):  # a Zoo number passed in: cite it
+                bw_text = f"{zoo_defaults.cite(read_bandwidth, 'GB/s')} (given)"
         available = n_readers * bw
         required = demand * size
         s_read = available / size
@@ -174,3 +182,22 @@ class DataPipelineModel(ForwardModel):
             transformation_binds=None if s_prep is None else bool(s_prep < demand),
             delivered_rate=Q(delivered, "sample/s"), accelerator_idle_share=idle,
             binding_stage=binding, constraint_trace=tuple(trace))
+
+
+def _fabric(value: Any) -> Any:
+    """The ``Systems.Fabrics`` entry ``value`` names or is, else None (a bandwidth)."""
+    if hasattr(value, "per_direction"):
+        return value
+    if isinstance(value, str) and value.replace("_", "").replace(".", "").isalnum():
+        from ..engine.checks import resolve_entry
+
+        try:
+            entry = resolve_entry(value, "Systems", "read_bandwidth")
+        except MlsysimError:
+            return None
+        if not hasattr(entry, "per_direction"):
+            raise InputError(f"read_bandwidth: {value!r} is {entry.path}, not a fabric; pass a "
+                             "Systems.Fabrics entry (e.g. 'InfiniBand_NDR') or a bandwidth "
+                             "such as '2 GB/s'", name="read_bandwidth", value=value)
+        return entry
+    return None
