@@ -220,7 +220,7 @@ register(SensitivityModel, result=SensitivityResult, modes=MODES,
 register(SoftwareEfficiencyModel, result=SoftwareEfficiencyResult, modes=MODES,
          summary="Software wall: MFU as a product of shares of peak (kernel efficiency, "
                  "memory-bound time, recomputation, pipeline bubble, communication).")
-register(DataPipelineModel, result=DataPipelineResult, modes=("training", "inference"),
+register(DataPipelineModel, result=DataPipelineResult, modes=("inference", "training"),
          summary="Ingestion and transformation walls: storage reads and host preprocessing "
                  "against the accelerators' demand; cores needed and idle share.")
 register(LocalityModel, result=LocalityResult, modes=("inference", "serving"),
