@@ -35,6 +35,13 @@ def test_a_compute_bound_pass_loses_only_its_kernel_efficiency():
     assert result.achieved_rate.m_as("TFLOP/s") == pytest.approx(494.75)
     assert result.largest_loss == "matmul_efficiency"
     assert result.configuration == "single device"
+    # A host overhead as long as the pass itself halves the MFU: r_overhead = T / (T + T).
+    t_pass = Engine.solve("ResNet50", "H100", batch_size=256, efficiency=0.5,
+                          is_training=True).latency_s
+    slowed = SoftwareEfficiencyModel().solve("ResNet50", "H100", batch_size=256, efficiency=0.5,
+                                             is_training=True, step_overhead=t_pass)
+    assert slowed.overhead_share == pytest.approx(0.5)
+    assert slowed.mfu == pytest.approx(0.25)
 
 
 def test_a_memory_bound_decode_step_is_limited_by_its_roofline_share():
@@ -77,16 +84,17 @@ def test_a_pipelined_step_by_hand_bubble_and_recomputation():
 
 @settings(max_examples=25, deadline=None)
 @given(st.sampled_from(["Llama3_8B", "ResNet50", "GPT2", "MobileNetV2"]),
-       st.integers(1, 512), st.floats(0.05, 1.0), st.booleans())
-def test_the_factors_multiply_to_the_mfu_on_one_device(model, batch, eta, training):
+       st.integers(1, 512), st.floats(0.05, 1.0), st.booleans(), st.floats(0, 1.0))
+def test_the_factors_multiply_to_the_mfu_on_one_device(model, batch, eta, training, overhead):
     result = SoftwareEfficiencyModel().solve(model, "H100", batch_size=batch, efficiency=eta,
-                                             is_training=training)
+                                             is_training=training, step_overhead=overhead)
     assert _product(result) == pytest.approx(result.mfu, rel=1e-12)
     assert all(0 < getattr(result, name) <= 1 + 1e-12 for name in FACTOR_NAMES)
     assert result.largest_loss == min(FACTOR_NAMES, key=lambda name: getattr(result, name))
     engine = Engine.solve(model, "H100", batch_size=batch, efficiency=eta,
                           is_training=training)
-    assert result.mfu == pytest.approx(engine.mfu, rel=1e-9)
+    assert result.mfu == pytest.approx(
+        engine.mfu * engine.latency_s / (engine.latency_s + overhead), rel=1e-9)
 
 
 @settings(max_examples=8, deadline=None)
@@ -109,6 +117,9 @@ def test_software_bad_inputs_say_what_to_pass():
         SoftwareEfficiencyModel().solve("Llama3_8B", "H100", efficiency=1.5)
     with pytest.raises(InputError, match=r"is_training must be True or False, got 'yes'"):
         SoftwareEfficiencyModel().solve("Llama3_8B", "H100", is_training="yes")
+    with pytest.raises(InputError, match=r"step_overhead must be finite and >= 0 s, got "
+                                         r"'-1 ms'"):
+        SoftwareEfficiencyModel().solve("Llama3_8B", "H100", step_overhead="-1 ms")
     with pytest.raises(InputError, match=r"does not split into dp="):
         SoftwareEfficiencyModel().solve("Llama3_70B", fleet="Research_1024_H100", batch_size=3,
                                         tp_size=8)

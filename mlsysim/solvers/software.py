@@ -5,19 +5,21 @@ Written as a product of shares of the peak, each factor is one way software and 
 leave the peak unused (the decomposition habit of Narayanan et al., "Efficient Large-Scale
 Language Model Training on GPU Clusters Using Megatron-LM", SC 2021, section 3)::
 
-    MFU = eta x r_roofline x r_work x r_bubble x r_comm
+    MFU = eta x r_roofline x r_work x r_bubble x r_comm x r_overhead
 
     eta        = the achieved share of peak on compute-bound (matmul) kernels
     r_roofline = T_compute / max(T_compute, T_memory)           (Williams et al. 2009)
     r_work     = model FLOPs / executed FLOPs, at the busiest pipeline stage
     r_bubble   = T_compute / (T_compute + T_bubble)              (Huang et al., GPipe, 2019)
     r_comm     = (T_compute + T_bubble) / T_step                 (exposed communication)
+    r_overhead = T_step / (T_step + t_overhead)                  (per-step host overhead)
 
 On one device (``Engine.solve``) only eta and r_roofline are below 1 and their product is
 the engine's ``mfu``. Over a fleet (``DistributedModel``) the last three come from the step's
 parts and their product with eta is ``DistributedModel``'s ``mfu``; r_roofline then comes
 from the engine's pass over one microbatch on one accelerator, which DistributedModel's
-step leaves out. No per-kernel launch overhead is counted: the Zoo has no sourced figure.
+step leaves out. The Zoo has no sourced per-step or per-kernel launch overhead, so
+r_overhead is 1 unless the caller gives ``step_overhead`` (a measured time per step).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..engine.checks import check_count, check_flag, peak_for, resolve_entry
+from ..engine.checks import check_count, check_flag, check_quantity, peak_for, resolve_entry
 from ..engine.engine import Engine, default_seq_len
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import sequence_flops
@@ -40,7 +42,8 @@ FACTORS = (("matmul_efficiency", "compute-bound kernels run below peak"),
            ("roofline_share", "memory-bound work (time the pass waits on memory)"),
            ("work_share", "FLOPs beyond the model's (recomputation) and the busiest stage"),
            ("bubble_share", "pipeline bubble"),
-           ("communication_share", "communication the step waits for"))
+           ("communication_share", "communication the step waits for"),
+           ("overhead_share", "per-step host overhead (given)"))
 
 
 class SoftwareEfficiencyResult(SolverResult):
@@ -48,7 +51,7 @@ class SoftwareEfficiencyResult(SolverResult):
 
     solver = "SoftwareEfficiencyModel"
 
-    mfu: float = Field(description="Model FLOPs utilization: the product of the five factors.")
+    mfu: float = Field(description="Model FLOPs utilization: the product of the six factors.")
     peak_rate: Quantity = Field(description="Dense peak of one accelerator at the precision "
                                             "(FLOP/s or OP/s).")
     achieved_rate: Quantity = Field(description="mfu x peak_rate: model FLOPs per second one "
@@ -65,6 +68,9 @@ class SoftwareEfficiencyResult(SolverResult):
     communication_share: float = Field(description="(T_compute + T_bubble) / T_step: time not "
                                                    "spent waiting on communication; 1 on one "
                                                    "device.")
+    overhead_share: float = Field(description="T_step / (T_step + step_overhead): time not "
+                                              "lost to a given per-step host overhead; 1 "
+                                              "without one.")
     largest_loss: str = Field(description="The factor furthest below 1 (the one that costs "
                                           "most), by field name.")
     configuration: str = Field(description="'single device' (Engine.solve) or 'fleet' "
@@ -80,16 +86,17 @@ class SoftwareEfficiencyModel(ForwardModel):
               precision: str = "fp16", efficiency: float | None = None,
               seq_len: int | None = None, fleet: Any = None, is_training: bool = False,
               tp_size: int = 1, pp_size: int = 1, microbatch_count: int = 1,
-              zero_stage: int = 0,
-              activation_recomputation: bool = False) -> SoftwareEfficiencyResult:
+              zero_stage: int = 0, activation_recomputation: bool = False,
+              step_overhead: Any = None) -> SoftwareEfficiencyResult:
         """The MFU of one pass on ``hardware`` or one training step over ``fleet``, as the
         product of the factors in the module docstring, and which factor costs most::
 
-            MFU = eta x r_roofline x r_work x r_bubble x r_comm
+            MFU = eta x r_roofline x r_work x r_bubble x r_comm x r_overhead
             r_roofline = T_compute / max(T_compute, T_memory)    (Engine.solve's pass)
             r_work = 6N model FLOPs / (N_acc x eta x peak x T_compute)
             r_bubble = T_compute / (T_compute + T_bubble)
             r_comm = (T_compute + T_bubble) / T_step             (DistributedModel's step)
+            r_overhead = T_step / (T_step + step_overhead)
 
         Args:
             model: A ``Models`` entry or its name.
@@ -108,6 +115,8 @@ class SoftwareEfficiencyModel(ForwardModel):
             microbatch_count: Microbatches per replica per step.
             zero_stage: ZeRO sharding stage (0-3).
             activation_recomputation: Recompute the forward in the backward pass.
+            step_overhead: Host time per pass or step the accelerators wait through (kernel
+                launches, framework, data hand-off), e.g. "2 ms"; None counts none.
 
         Returns:
             SoftwareEfficiencyResult: each factor, their product (mfu), the peak, the achieved
@@ -123,15 +132,19 @@ class SoftwareEfficiencyModel(ForwardModel):
             raise InputError("SoftwareEfficiencyModel needs hardware (one device) or fleet (a "
                              "training step over a cluster); got neither; pass e.g. "
                              "hardware='H100'", name="hardware", value=None)
+        overhead = 0.0 if step_overhead is None else check_quantity(
+            step_overhead, "s", "step_overhead", allow_zero=True)
         if fleet is not None:
             return self._fleet(model, fleet, batch_size, precision, efficiency, seq_len, tp_size,
-                               pp_size, microbatch_count, zero_stage, activation_recomputation)
+                               pp_size, microbatch_count, zero_stage, activation_recomputation,
+                               overhead)
         is_training = check_flag(is_training, "is_training")
         profile = Engine.solve(model, hardware, batch_size=batch_size, precision=precision,
                                efficiency=efficiency, is_training=is_training, seq_len=seq_len)
         factors = {"matmul_efficiency": profile.efficiency,
                    "roofline_share": profile.compute_time_s / profile.latency_s,
-                   "work_share": 1.0, "bubble_share": 1.0, "communication_share": 1.0}
+                   "work_share": 1.0, "bubble_share": 1.0, "communication_share": 1.0,
+                   "overhead_share": profile.latency_s / (profile.latency_s + overhead)}
         trace = [f"One {'training' if is_training else 'forward'} pass of {profile.model} on "
                  f"{profile.hardware} (Engine.solve), batch {profile.batch_size}: compute "
                  f"{si(profile.compute_time_s, 's')}, memory {si(profile.memory_time_s, 's')}, "
@@ -142,8 +155,8 @@ class SoftwareEfficiencyModel(ForwardModel):
 
     def _fleet(self, model: Any, fleet: Any, batch_size: int, precision: str,
                efficiency: float | None, seq_len: int | None, tp_size: int, pp_size: int,
-               microbatch_count: int, zero_stage: int,
-               activation_recomputation: bool) -> SoftwareEfficiencyResult:
+               microbatch_count: int, zero_stage: int, activation_recomputation: bool,
+               overhead: float) -> SoftwareEfficiencyResult:
         from ..units import Quantity as Q
         from .distributed import DistributedModel
 
@@ -169,7 +182,8 @@ class SoftwareEfficiencyModel(ForwardModel):
                    "roofline_share": node.compute_time_s / node.latency_s,
                    "work_share": ideal / t_compute,
                    "bubble_share": t_compute / (t_compute + t_bubble),
-                   "communication_share": (t_compute + t_bubble) / t_step}
+                   "communication_share": (t_compute + t_bubble) / t_step,
+                   "overhead_share": t_step / (t_step + overhead)}
         trace = [f"One training step of {w.name} over {n} x {chip.name} (DistributedModel): "
                  f"compute {si(t_compute, 's')}, bubble {si(t_bubble, 's')}, exposed "
                  f"communication {si(step.communication_latency.m_as('s'), 's')}, step "
