@@ -157,6 +157,7 @@ class SoftwareEfficiencyModel(ForwardModel):
                efficiency: float | None, seq_len: int | None, tp_size: int, pp_size: int,
                microbatch_count: int, zero_stage: int, activation_recomputation: bool,
                overhead: float) -> SoftwareEfficiencyResult:
+        from ..systems.fleet import Fleet, as_fleet
         from ..units import Quantity as Q
         from .distributed import DistributedModel
 
@@ -169,9 +170,10 @@ class SoftwareEfficiencyModel(ForwardModel):
         w = workload_figures(resolve_entry(model, "Models", "model"))
         seq = default_seq_len(w) if seq_len is None else seq_len
         tokens = check_count(batch_size) * seq
-        chip = chip_figures(node_accelerator(fleet))
+        group = fleet if isinstance(fleet, Fleet) else as_fleet(fleet)
+        chip = chip_figures(group.accelerator)
         peak, rate_unit = peak_for(chip, precision)
-        n = _accelerators(fleet)
+        n = group.total_accelerators
         model_flops = float(transformer.training_flops(sequence_flops(w, tokens, seq)))
         t_compute = step.compute_latency.m_as("s")
         t_bubble = step.pipeline_bubble_latency.m_as("s")
@@ -188,6 +190,7 @@ class SoftwareEfficiencyModel(ForwardModel):
                  f"compute {si(t_compute, 's')}, bubble {si(t_bubble, 's')}, exposed "
                  f"communication {si(step.communication_latency.m_as('s'), 's')}, step "
                  f"{si(t_step, 's')}; its MFU {number(step.mfu)}",
+                 *[line for line in step.constraint_trace[:1] if line.startswith("Efficiency")],
                  f"Roofline share from Engine.solve of one microbatch ({node.batch_size} x "
                  f"{node.seq_len} tokens) on one accelerator: compute "
                  f"{si(node.compute_time_s, 's')} of a {si(node.latency_s, 's')} pass",
@@ -195,19 +198,6 @@ class SoftwareEfficiencyModel(ForwardModel):
                  f"{number(node.efficiency)} would take {si(ideal, 's')}; the busiest rank "
                  f"computes {si(t_compute, 's')}"]
         return _result(factors, peak, rate_unit, "fleet", trace, Q)
-
-
-def node_accelerator(fleet: Any) -> Any:
-    """The accelerator of a fleet (a Fleet, a Systems entry or its name)."""
-    from ..systems.fleet import as_fleet
-
-    return as_fleet(fleet).accelerator
-
-
-def _accelerators(fleet: Any) -> int:
-    from ..systems.fleet import as_fleet
-
-    return as_fleet(fleet).total_accelerators
 
 
 def _result(factors: dict[str, float], peak: float, rate_unit: str, configuration: str,
