@@ -26,7 +26,8 @@ BUILT_IN = ("ServingModel", "DistributedModel", "CheckpointModel", "ReliabilityM
             "SustainabilityModel", "EconomicsModel", "ContinuousBatchingModel", "TailLatencyModel",
             "ScalingLawModel", "ReasoningModel", "CompressionModel",
             "MoERoutingModel", "SensitivityModel",
-            "ChunkedPrefillModel", "DisaggregatedServingModel", "PrefixCachingModel", "SynthesisModel")
+            "ChunkedPrefillModel", "DisaggregatedServingModel", "PrefixCachingModel", "SynthesisModel",
+            "SoftwareEfficiencyModel", "DataPipelineModel", "LocalityModel")
 runner = CliRunner()
 
 

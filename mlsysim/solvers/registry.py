@@ -38,6 +38,9 @@ from .chunked_prefill import ChunkedPrefillModel, ChunkedPrefillResult
 from .disaggregation import DisaggregatedServingModel, DisaggregatedServingResult
 from .continuous_batching import PrefixCachingModel, PrefixCachingResult
 from .synthesis import SynthesisModel, SynthesisResult
+from .software import SoftwareEfficiencyModel, SoftwareEfficiencyResult
+from .data_pipeline import DataPipelineModel, DataPipelineResult
+from .locality import LocalityModel, LocalityResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -230,3 +233,12 @@ register(PrefixCachingModel, result=PrefixCachingResult, modes=("serving",),
 register(SynthesisModel, result=SynthesisResult, modes=("serving",),
          summary="Synthesis wall: the cheapest accelerator, tensor-parallel size and replica "
                  "count meeting throughput, TTFT/ITL and memory targets (inverse design).")
+register(SoftwareEfficiencyModel, result=SoftwareEfficiencyResult, modes=MODES,
+         summary="Software wall: MFU as a product of shares of peak (kernel efficiency, "
+                 "memory-bound time, recomputation, pipeline bubble, communication).")
+register(DataPipelineModel, result=DataPipelineResult, modes=("inference", "training"),
+         summary="Ingestion and transformation walls: storage reads and host preprocessing "
+                 "against the accelerators' demand; cores needed and idle share.")
+register(LocalityModel, result=LocalityResult, modes=("inference", "serving"),
+         summary="Locality wall: time and energy to move data from a memory level (SRAM to "
+                 "storage) to the compute; decode speed when weights stream from it.")
