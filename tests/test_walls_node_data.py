@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from mlsysim import Engine, Literature
-from mlsysim.errors import InputError, MlsysimError
+from mlsysim.errors import InputError
 from mlsysim.solvers import (DataPipelineModel, DistributedModel, LocalityModel,
-                             SoftwareEfficiencyModel, registry)
+                             SoftwareEfficiencyModel)
 from mlsysim.solvers.software import FACTORS
 
 FACTOR_NAMES = [name for name, _ in FACTORS]
