@@ -272,7 +272,7 @@ class DuplicateFact(Gate):
         from ..zoo.scalar import ScalarEntry
         from .duplicates import duplicate_facts
 
-        return duplicate_facts((number.path, number.record.quantity(), number.provenance)
+        return duplicate_facts((number.path, number.record.quantity(number.field), number.provenance)
                                for number in context.numbers
                                if isinstance(number.record, ScalarEntry))
 
