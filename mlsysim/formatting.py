@@ -178,9 +178,13 @@ def stated_range(low: Any, high: Any, *, group: bool = True) -> str:
         unit = unit_text(low, compact=True)
         high = high.to(low.units) if isinstance(high, pint.Quantity) else high
         low, high = low.magnitude, getattr(high, "magnitude", high)
-    left, right = stated(low, group=group), stated(high, group=group)
-    dash = f" {RANGE_DASH} " if left.startswith("-") or right.startswith("-") else RANGE_DASH
-    return f"{left}{dash}{right} {unit}".rstrip()
+    return f"{join_range(stated(low, group=group), stated(high, group=group))} {unit}".rstrip()
+
+
+def join_range(low: str, high: str) -> str:
+    """Two written ends as one range: ``25,000–30,000``; spaced when an end is negative."""
+    dash = f" {RANGE_DASH} " if low.startswith("-") or high.startswith("-") else RANGE_DASH
+    return f"{low}{dash}{high}"
 
 
 def read_range(text: str) -> tuple[float, float, str]:

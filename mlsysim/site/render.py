@@ -22,6 +22,7 @@ from .changes import Snapshot, compare, snapshot
 from .charts import has_roofline, roofline_context
 from ..appendix.render import BINARY_COUNTERPART  # GiB stays GiB in a GB column, as in the appendix
 from .citation import bibliography, bibtex_entry, csl_json
+from ..formatting import join_range
 from .pages import SECTION_TITLES, SiteModel, format_value, group_digits, relative, short_label, sort_key
 
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
@@ -259,7 +260,8 @@ def group_csv(model: SiteModel, info: dict[str, Any]) -> str:
     for entry in info["entries"]:
         for n in entry["numbers"]:
             record = n.source.record
-            writer.writerow([n.path, entry["record"].name, n.field, n.value, n.unit, n.qualifier,
+            value = join_range(n.value, n.high) if n.high else n.value
+            writer.writerow([n.path, entry["record"].name, n.field, value, n.unit, n.qualifier,
                              n.status.value,
                              n.source.key, record.verified.isoformat() if record.verified else "",
                              escaping.safe_url(record.url) or ""])
@@ -417,6 +419,9 @@ def export_json(model: SiteModel) -> str:
             "fields": record.model_dump(mode="json"),
             "numbers": [{"path": n.path, "value": n.value, "unit": n.unit, "qualifier": n.qualifier,
                          **({"bound": n.bound} if n.bound else {}),
+                         **({"value": join_range(n.value, n.high),
+                             "range": {"low": n.value, "high": n.high},
+                             "aliases": n.aliases} if n.high else {}),
                          "status": n.status.value, "source": n.source.key}
                         for n in entry["numbers"]],
         })
