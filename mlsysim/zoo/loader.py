@@ -253,6 +253,9 @@ def _fix_hint(message: str, schema: type[BaseModel]) -> str:
         return f"remove it or use a field of {schema.__name__}"
     if "MAX_MAGNITUDE" in message or "MAX_QUANTITY_CHARS" in message:
         return "write a finite number and a unit, e.g. '80 GB' or '989 TFLOP/s'"
+    if message.startswith(("range", "give exactly one of value")) or "cannot qualify a range" in message:
+        return ("write range: {low: x, high: y} (two numbers, low <= high, in the entry's one "
+                "unit:) or value: x, not both")
     if "dimension" in message:
         return "give the value in a unit of the expected dimension"
     if "quantity" in message or "unit" in message:
