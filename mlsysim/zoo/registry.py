@@ -202,7 +202,8 @@ class Zoo:
             return parent[part]
         records = parent.records()
         if part not in records:
-            raise UnknownNameError(_not_found(path, part, list(records)), name=path)
+            aliases = list(parent.aliases()) if parent.spec.kind == "scalars" else []
+            raise UnknownNameError(_not_found(path, part, list(records) + aliases), name=path)
         return records[part]
 
     # -- short names -----------------------------------------------------
