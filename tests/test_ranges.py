@@ -411,3 +411,14 @@ def test_document_references_accept_aliases_and_range_api():
     assert index.problem("Infrastructure.Pricing.H100Purchase2023.mid") is None
     assert index.problem("Infrastructure.Pricing.H100Purchase2023.range.high") is None
     assert "does not resolve" in index.problem("Infrastructure.Pricing.H100PurchaseLow2024")[0]
+
+
+def test_dumps_hold_only_what_the_entry_states():
+    # zoo.json's "fields" of a value entry are as before ranges (no range: null, aliases: {});
+    # a range entry has no value.
+    records = Zoo().namespace("Infrastructure")["Pricing"].records()
+    assert set(records["AwsP5GpuHour"].model_dump(mode="json")) == \
+        {"name", "description", "value", "unit", "bound"}
+    dumped = records["H100Purchase2023"].model_dump(mode="json")
+    assert "value" not in dumped and dumped["range"] == {"low": 25000.0, "high": 30000.0}
+    assert dumped["aliases"] == {"low": "H100PurchaseLow2023", "high": "H100PurchaseHigh2023"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, field_validator, model_serializer,
+                      model_validator)
 
 from ..provenance import Sourced, SourcedRange, sourced_qty
 from .entry import ZooEntry
@@ -116,6 +117,15 @@ class ScalarEntry(ZooEntry):
             raise ValueError("an alias repeats the entry's own name; alias names are the old "
                              "low/high entry names")
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        # A value entry dumps as it did before ranges existed (no range: null, aliases: {});
+        # a range entry has no value to dump.
+        data = handler(self)
+        empty = ("range", "aliases") if self.range is None else ("value",)
+        return {key: item for key, item in data.items() if key not in empty} \
+            if isinstance(data, dict) else data
 
     @property
     def is_range(self) -> bool:
