@@ -422,3 +422,17 @@ def test_dumps_hold_only_what_the_entry_states():
     dumped = records["H100Purchase2023"].model_dump(mode="json")
     assert "value" not in dumped and dumped["range"] == {"low": 25000.0, "high": 30000.0}
     assert dumped["aliases"] == {"low": "H100PurchaseLow2023", "high": "H100PurchaseHigh2023"}
+
+
+def test_comparison_cell_of_a_range(site_model):
+    from mlsysim.site.render import _cell
+
+    number = site_model.by_path["ReferenceStats.MobilePower.SocPowerBudget"]
+    cell = _cell(site_model, number, {"unit": "W", "unit_name": "W"}, "zoo/index.md")
+    assert cell["value"] == "2.5–3.5" and cell["badge"]["symbol"] == number.status.symbol
+    # Sorted by the low end (2.5 W), not the high end (3.5 W).
+    from mlsysim.site.pages import sort_key
+
+    assert cell["sort"] == sort_key(Quantity(2.5, "W")) != sort_key(Quantity(3.5, "W"))
+    assert _cell(site_model, number, {"unit": "mW", "unit_name": "mW"}, "x.md")["value"] == \
+        "2.5–3.5 W"

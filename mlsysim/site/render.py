@@ -216,6 +216,15 @@ def _columns(model: SiteModel, info: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _cell(model: SiteModel, number, column: dict[str, Any], from_page: str) -> dict[str, Any]:
+    if number.high:  # a range: both ends as stated, one badge, sorted by its low end
+        record = number.source.record
+        when = f", verified {record.verified.isoformat()}" if record.verified else ""
+        unit = "" if number.unit == column["unit"] else f" {number.unit}"
+        return {"value": f"{number.shown}{unit}".strip(), "sort": sort_key(number.quantity.low),
+                "qualifier": "",
+                "badge": {"symbol": number.status.symbol, "css": number.status.css_class,
+                          "title": f"{number.status.value}: {record.kind.value}: {record.ref}{when}",
+                          "href": relative(from_page, number.source.page)}}
     value = number.quantity
     binary = hasattr(value, "units") and f"{value.units:~}" in BINARY_COUNTERPART.values()
     if column["unit_name"] and hasattr(value, "units") and not binary:
