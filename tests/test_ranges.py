@@ -249,6 +249,22 @@ def test_aliases_are_not_entries():
     assert Zoo().lookup("SocPowerBudgetHigh") == "ReferenceStats.MobilePower.SocPowerBudget.range.high"
 
 
+def test_a_range_entry_has_no_single_quantity():
+    record = Zoo().namespace("Infrastructure")["Pricing"].records()["H100Purchase2023"]
+    with pytest.raises(UnknownNameError, match="Infrastructure.Pricing.H100Purchase2023 has no "
+                                               "number 'value'; its numbers are range.low, range.high"):
+        record.quantity()
+    assert record.quantity("range.high") == Quantity(30000, "USD")
+
+
+def test_gate_an_alias_repeating_its_entry_name_is_refused(zoo_data):
+    edit(zoo_data / "Infrastructure" / "Pricing.yaml", "aliases: {low: H100PurchaseLow2023,",
+         "aliases: {low: H100Purchase2023,")
+    [finding] = findings(zoo_data, "invalid-entry")
+    assert finding.path == "Infrastructure.Pricing.H100Purchase2023"
+    assert "an alias repeats the entry's own name" in finding.problem
+
+
 def test_a_range_path_is_not_one_number():
     with pytest.raises(UnknownNameError, match="is a range, not one number; its ends are "
                                                r"Infrastructure\.Pricing\.H100Purchase2023\.range\.low"):

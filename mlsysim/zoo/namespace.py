@@ -102,6 +102,7 @@ class GroupNamespace(_Listing):
         self._zoo = zoo
         self._spec = spec
         self._loaded: dict[str, Any] | None = None
+        self._raw_aliases: dict[str, tuple[str, str]] | None = None
         self.path = spec.path
 
     @property
@@ -140,6 +141,17 @@ class GroupNamespace(_Listing):
         the range's end, but are not entries: iteration, ``records()`` and the gates skip them."""
         return {alias: (key, field) for key, record in self._load().items()
                 for alias, field in getattr(record, "alias_targets", dict)().items()}
+
+    def alias_names(self) -> dict[str, tuple[str, str]]:
+        """:meth:`aliases` without validating the entries (read once, as the loaded entries
+        are): what short-name lookup needs."""
+        if self._loaded is not None:
+            return self.aliases()
+        if self._raw_aliases is None:
+            from .loader import entry_aliases
+
+            self._raw_aliases = entry_aliases(self._spec, self._zoo.data_root)
+        return self._raw_aliases
 
     def _alias(self, name: str) -> Any:
         """The range end an alias names, or None."""

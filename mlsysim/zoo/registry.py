@@ -217,9 +217,7 @@ class Zoo:
             for key in group.names():
                 index.setdefault(key, []).append(f"{group.path}.{key}")
             if group.spec.kind == "scalars":
-                from .loader import entry_aliases
-
-                for alias, (key, field) in entry_aliases(group.spec, self.data_root).items():
+                for alias, (key, field) in group.alias_names().items():
                     index.setdefault(alias, []).append(f"{group.path}.{key}.{field}")
         return index
 

@@ -142,7 +142,11 @@ class ScalarEntry(ZooEntry):
         else:
             number = None
         if number is None:
-            raise KeyError(field)
+            from ..errors import UnknownNameError
+
+            has = "range.low, range.high" if self.range is not None else "value"
+            raise UnknownNameError(f"{self.path or self.name} has no number {field!r}; its "
+                                   f"numbers are {has}", name=str(field))
         return Quantity(number, self.unit) if self.unit else number
 
     def numbers(self) -> Iterator[tuple[str, Any]]:
