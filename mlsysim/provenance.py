@@ -301,19 +301,25 @@ class SourcedRange:
         return float(self.high) - float(self.low)
 
     def contains(self, value: Any) -> bool:
-        """Whether ``low <= value <= high`` (a Quantity is converted to the ends' unit; a
-        value of another dimension raises pint's DimensionalityError)."""
+        """Whether ``low <= value <= high`` (a Quantity is converted to the ends' unit).
+        InputError for a bare number against ends with a unit, or a unit of another
+        dimension."""
         if self.unit is not None:
             import pint
 
-            if not isinstance(value, pint.Quantity):
-                from .errors import InputError
+            from .errors import InputError
 
+            fix = f"pass e.g. {float(self.low.magnitude):g} {self.unit:~}"
+            if not isinstance(value, pint.Quantity):
                 raise InputError(f"{self.name or 'range'}: contains() needs a quantity in "
                                  f"{self.unit:~} (its ends' unit), got the bare number "
-                                 f"{value!r}; pass e.g. {float(self.low.magnitude):g} "
-                                 f"{self.unit:~}", name="value", value=value)
-            value = value.to(self.unit).magnitude
+                                 f"{value!r}; {fix}", name="value", value=value)
+            try:
+                value = value.to(self.unit).magnitude
+            except pint.DimensionalityError:
+                raise InputError(f"{self.name or 'range'}: contains() got {value:~}, which "
+                                 f"cannot be converted to {self.unit:~} (its ends' unit); {fix}",
+                                 name="value", value=value) from None
             return float(self.low.magnitude) <= value <= float(self.high.magnitude)
         return float(self.low) <= float(value) <= float(self.high)
 

@@ -216,6 +216,9 @@ def test_a_bare_number_is_refused_by_a_range_in_units():
     with pytest.raises(InputError, match=r"contains\(\) needs a quantity in USD .* got the bare "
                                          r"number 27000"):
         mlsysim.Infrastructure.Pricing.H100Purchase2023.contains(27000)
+    with pytest.raises(InputError, match=r"contains\(\) got 3 W, which cannot be converted to "
+                                         r"USD \(its ends' unit\); pass e.g. 25000 USD"):
+        mlsysim.Infrastructure.Pricing.H100Purchase2023.contains(Quantity(3, "W"))
 
 
 def test_a_unitless_range_and_pickling():
