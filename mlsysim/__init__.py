@@ -21,6 +21,8 @@ _LAZY = {
     "Sourced": ("mlsysim.provenance", "Sourced"),
     "sourced": ("mlsysim.provenance", "sourced"),
     "sourced_qty": ("mlsysim.provenance", "sourced_qty"),
+    "SourcedRange": ("mlsysim.provenance", "SourcedRange"),
+    "sourced_range": ("mlsysim.provenance", "sourced_range"),
     "Zoo": ("mlsysim.zoo.registry", "Zoo"),
     "lookup": ("mlsysim.zoo.registry", "lookup"),
     "Engine": ("mlsysim.engine", "Engine"),

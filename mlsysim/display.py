@@ -35,8 +35,11 @@ def _policy():
 
 
 def _value_text(value: Any) -> str:
-    from .formatting import bounded, stated_quantity
+    from .formatting import bounded, stated_quantity, stated_range
+    from .provenance import SourcedRange
 
+    if isinstance(value, SourcedRange):
+        return stated_range(value.low, value.high)
     return bounded(stated_quantity(value), getattr(value, "bound", None))
 
 

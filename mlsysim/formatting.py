@@ -159,3 +159,41 @@ def _climb(value: Any, ladder: tuple[str, ...]) -> Any:
         if abs(converted.magnitude) >= 1:
             return converted
     return converted
+
+
+#: What joins the two ends of a range its source states (``25,000–30,000 USD``): an en dash,
+#: as in print; a minus sign never follows it directly (``-5 – -1`` keeps spaces).
+RANGE_DASH = "–"
+
+
+def stated_range(low: Any, high: Any, *, group: bool = True) -> str:
+    """A range as its source states it: both ends with all their digits (as :func:`stated`),
+    joined by :data:`RANGE_DASH`, the shared unit once (``25,000–30,000 USD``,
+    ``1.3–2.6 nJ``, ``0.1–0.3``). Quantity ends in different units are written in the low
+    end's unit."""
+    import pint
+
+    unit = ""
+    if isinstance(low, pint.Quantity):
+        unit = unit_text(low, compact=True)
+        high = high.to(low.units) if isinstance(high, pint.Quantity) else high
+        low, high = low.magnitude, getattr(high, "magnitude", high)
+    return f"{join_range(stated(low, group=group), stated(high, group=group))} {unit}".rstrip()
+
+
+def join_range(low: str, high: str) -> str:
+    """Two written ends as one range: ``25,000–30,000``; spaced when an end is negative."""
+    dash = f" {RANGE_DASH} " if low.startswith("-") or high.startswith("-") else RANGE_DASH
+    return f"{low}{dash}{high}"
+
+
+def read_range(text: str) -> tuple[float, float, str]:
+    """The inverse of :func:`stated_range` on its own output: ``"25,000–30,000 USD"`` ->
+    ``(25000.0, 30000.0, "USD")``. ValueError when ``text`` is not a written range."""
+    body, dash, rest = text.partition(f" {RANGE_DASH} ")
+    if not dash:
+        body, dash, rest = text.partition(RANGE_DASH)
+    if not dash:
+        raise ValueError(f"{text!r} is not a range: no {RANGE_DASH!r} between two numbers")
+    high, _, unit = rest.partition(" ")
+    return float(body.replace(",", "")), float(high.replace(",", "")), unit

@@ -258,3 +258,128 @@ def sourced_qty(quantity: Any, provenance: Provenance, *, name: str = "",
 
     return attach_quantity_forms(quantity)
 
+
+
+class SourcedRange:
+    """A range its source states in one breath ("$25,000 to $30,000"): two ends, one record.
+
+    ``low`` and ``high`` are :class:`Sourced` floats (or sourced Quantities) carrying the
+    range's provenance, each with its own path (``<entry>.range.low``); ``mid`` and
+    ``width`` are computed from them and so carry none (arithmetic drops provenance).
+    Iterating gives ``(low, high)``; ``x in r`` and ``r.contains(x)`` test the closed
+    interval, converting units when the ends are Quantities.
+    """
+
+    __slots__ = ("low", "high", "provenance", "name", "description", "path")
+
+    def __init__(self, low: Any, high: Any, provenance: Provenance, name: str = "",
+                 description: str = "", path: str | None = None):
+        self.low = low
+        self.high = high
+        self.provenance = provenance
+        self.name = name
+        self.description = description
+        self.path = path
+
+    @property
+    def unit(self) -> Any:
+        """The pint unit both ends share, or None for bare numbers."""
+        return getattr(self.low, "units", None)
+
+    @property
+    def mid(self) -> Any:
+        """The midpoint (low + high) / 2: a computed number, without provenance."""
+        if self.unit is not None:
+            return (self.low + self.high) / 2
+        return (float(self.low) + float(self.high)) / 2
+
+    @property
+    def width(self) -> Any:
+        """high - low: a computed number, without provenance."""
+        if self.unit is not None:
+            return self.high - self.low
+        return float(self.high) - float(self.low)
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``low <= value <= high`` (a Quantity is converted to the ends' unit).
+        InputError for a bare number against ends with a unit, or a unit of another
+        dimension."""
+        if self.unit is not None:
+            import pint
+
+            from .errors import InputError
+
+            fix = f"pass e.g. {float(self.low.magnitude):g} {self.unit:~}"
+            if not isinstance(value, pint.Quantity):
+                raise InputError(f"{self.name or 'range'}: contains() needs a quantity in "
+                                 f"{self.unit:~} (its ends' unit), got the bare number "
+                                 f"{value!r}; {fix}", name="value", value=value)
+            try:
+                value = value.to(self.unit).magnitude
+            except pint.DimensionalityError:
+                raise InputError(f"{self.name or 'range'}: contains() got {value:~}, which "
+                                 f"cannot be converted to {self.unit:~} (its ends' unit); {fix}",
+                                 name="value", value=value) from None
+            return float(self.low.magnitude) <= value <= float(self.high.magnitude)
+        return float(self.low) <= float(value) <= float(self.high)
+
+    __contains__ = contains
+
+    def __iter__(self):
+        return iter((self.low, self.high))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SourcedRange):
+            return (self.low, self.high) == (other.low, other.high)
+        return NotImplemented
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return (SourcedRange, (self.low, self.high, self.provenance, self.name,
+                               self.description, self.path))
+
+    def __str__(self) -> str:
+        from .formatting import stated_range
+
+        return stated_range(self.low, self.high)
+
+    def __repr__(self) -> str:
+        label = f"{self.name} = " if self.name else ""
+        return f"<SourcedRange {label}{self} ({self.provenance.short()})>"
+
+    def _repr_markdown_(self) -> str:
+        from .display import sourced_markdown
+
+        return sourced_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from .display import sourced_html
+
+        return sourced_html(self)
+
+
+def sourced_range(low: Any, high: Any, provenance: Provenance, *, name: str = "",
+                  description: str = "", unit: str | None = None, path: str | None = None
+                  ) -> SourcedRange:
+    """A :class:`SourcedRange` from two numbers its source states as one range.
+
+    InputError when an end is not a number or ``low > high``. The ends get the paths
+    ``<path>.range.low`` and ``<path>.range.high``.
+    """
+    from .errors import InputError
+
+    for end, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"sourced_range(): {end} must be a number, got {value!r}; give "
+                             "both ends as numbers and the shared unit as unit=", name=end,
+                             value=value)
+    if low > high:
+        raise InputError(f"sourced_range(): low {low!r} is above high {high!r}; a range is "
+                         "written low first (swap them)", name="low", value=low)
+    ends = []
+    for end, value in (("low", low), ("high", high)):
+        ends.append(sourced(value, provenance, name=f"{name} ({end} end)" if name else "",
+                            description=description, unit=unit,
+                            path=f"{path}.range.{end}" if path else None))
+    return SourcedRange(*ends, provenance, name, description, path)

@@ -121,7 +121,7 @@ def test_every_number_has_a_status_mark_and_the_legend_lists_the_marks_used(buil
                     parts = line.strip().strip("|").split("|") if fmt == "qmd" else line.split("&")
                     for cell in parts[1:]:
                         shown = plain_cell(cell.removesuffix("\\\\"), fmt)
-                        assert shown in ("—", "---") or re.fullmatch(r"[-\d.,]+( \w+)? \[[A-Z]\]", shown), \
+                        assert shown in ("—", "---") or re.fullmatch(r"[-\d.,]+(–[-\d.,]+)?( \w+)? \[[A-Z]\]", shown), \
                             (table.id, fmt, shown)
                         marks.update(re.findall(r"\[([A-Z])\]", shown))
             legend = set(re.findall(r"\^([A-Z])\^ \w+, " if fmt == "qmd" else

@@ -159,6 +159,7 @@ def _rows(text: str, fmt: str) -> list[tuple[int, list[str]]]:
 #: own unit and its status mark in brackets ("32 GiB [V]"); note numbers after row names go.
 _CELL_MARKUP = {
     "tex": ((re.compile(r"\\tablenum\[[^\]]*\]\{([^}]*)\}"), r"\1"),
+            (re.compile(r"\\num\{([^}]*)\}--\\num\{([^}]*)\}"), r"\1–\2"),  # a range
             (re.compile(r"\\zoomark\{\}"), ""), (re.compile(r"\\zoomark\{(\w+)\}"), r" [\1]"),
             (re.compile(r"\\textsuperscript\{[\d,]+\}"), ""), (re.compile(r"\\,"), " ")),
     "qmd": ((re.compile(r"\^([A-Z?])\^"), r" [\1]"), (re.compile(r"\^[\d,]+\^"), "")),

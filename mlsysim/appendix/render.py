@@ -55,6 +55,7 @@ class Cell:
     number: str              # formatted with grouped digits: 989.5, 131,072
     status: "Status"
     unit: str | None = None  # the cell's own unit, when it is not the column's (GiB in GB)
+    high: str | None = None  # a range's high end (number is then its low end), grouped too
 
 
 @dataclass(frozen=True)
@@ -122,15 +123,24 @@ def build_view(table: Table, zoo: "Zoo", *, as_of: dt.date, policy: "FreshnessPo
         cells, row_notes = [], []
         for index, column in enumerate(table.columns):
             path = record.path if scalar else f"{record.path}.{column.field}"
-            value, provenance = _number(zoo, record, path, None if scalar else column.field)
-            if value is None:
-                cells.append(None)
-                continue
-            number, unit = _convert(table, path, value, column.unit)
-            text = stated(number, group=False)  # siunitx groups in LaTeX
-            raw_numbers[index].append(text)
-            status = status_of(provenance, path, as_of=as_of, policy=policy)
-            cells.append(Cell(group_digits(text), status, unit))
+            if scalar and getattr(record, "range", None) is not None:
+                # One source statement, two ends: one cell, one status letter, one note.
+                ends = [_convert(table, f"{path}.range.{end}", value, column.unit)
+                        for end, value in zip(("low", "high"), record.as_sourced())]
+                provenance = record.provenance_for("range")
+                status = status_of(provenance, path, as_of=as_of, policy=policy)
+                low, high = (stated(number, group=False) for number, _ in ends)
+                cells.append(Cell(group_digits(low), status, ends[0][1], group_digits(high)))
+            else:
+                value, provenance = _number(zoo, record, path, None if scalar else column.field)
+                if value is None:
+                    cells.append(None)
+                    continue
+                number, unit = _convert(table, path, value, column.unit)
+                text = stated(number, group=False)  # siunitx groups in LaTeX
+                raw_numbers[index].append(text)
+                status = status_of(provenance, path, as_of=as_of, policy=policy)
+                cells.append(Cell(group_digits(text), status, unit))
             if provenance is not None:
                 key = (provenance.ref, escaping.safe_url(provenance.url),
                        escaping.safe_url(getattr(provenance, "evidence_url", None)))
@@ -203,6 +213,7 @@ def view_digest(view: TableView) -> str:
         "table": view.table.model_dump(mode="json"), "as_of": view.as_of,
         "rows": [[row.name, row.path, list(row.notes),
                   [None if cell is None else [cell.number, cell.status.value, cell.unit]
+                   + ([cell.high] if cell.high else [])
                    for cell in row.cells]] for row in view.rows],
         "notes": [[note.number, note.ref, note.url, note.evidence_url] for note in view.notes],
     }

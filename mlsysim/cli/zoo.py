@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from .. import escaping
-from ..formatting import bounded, stated_quantity
+from ..formatting import bounded, stated_quantity, stated_range
 from .contract import AS_OF_HELP, Output, as_of_date, dumps, fail, shown
 
 def _number_rows(zoo, record, as_of, policy):
@@ -176,8 +176,21 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
     except MlsysimError as exc:
         fail(_cut_echo(str(exc), name, head), output)
     bound = getattr(record, "bound", None)  # a scalar its source states only as a bound
+    # A range (one source statement, two ends) is shown as one; an alias says what it names.
+    whole_range = getattr(record, "range", None) is not None and field in ("", "range")
+    alias = name if (path.endswith((".range.low", ".range.high"))
+                     and ".range." not in name) else None
     if output is Output.json:
-        typer.echo(dumps({"path": path, "name": record.name, "numbers": [
+        extra = {}
+        if whole_range:
+            extra["range"] = {"low": stated_quantity(rows[0][1]), "high": stated_quantity(rows[1][1]),
+                              "text": stated_range(rows[0][1], rows[1][1])}
+        if getattr(record, "aliases", None):
+            extra["aliases"] = {f"{record.path.rpartition('.')[0]}.{a}": f"{record.path}.{f}"
+                                for a, f in record.alias_targets().items()}
+        if alias:
+            extra["alias_of"] = path
+        typer.echo(dumps({"path": path, "name": record.name, **extra, "numbers": [
             {"path": p, "value": stated_quantity(v), "status": str(s),
              **({"bound": bound} if bound else {}),
              "provenance": prov.model_dump(mode="json") if prov else None}
@@ -186,6 +199,18 @@ def show(name: str = typer.Argument(..., help="Short name (H100) or path (Hardwa
     typer.echo(f"{escaping.terminal(record.name)}  ({record.path})")
     if record.description:
         typer.echo(escaping.terminal(record.description))
+    if alias:
+        typer.echo(f"  {escaping.terminal(alias)} is an alias of {path}: the "
+                   f"{path.rpartition('.')[2]} end of the range {record.as_sourced()}")
+    if whole_range:
+        (_, low, provenance, status), (_, high, _, _) = rows
+        source = escaping.terminal(provenance.short()) if provenance else "no provenance"
+        typer.echo(f"  range: {stated_range(low, high)}  [{status}]  {source}")
+        for line in _source_lines(provenance) if provenance else ():
+            typer.echo(f"      {escaping.terminal(line)}")
+        for alias_name, target in record.alias_targets().items():
+            typer.echo(f"  alias {record.path.rpartition('.')[0]}.{alias_name} -> {target}")
+        return
     for p, value, provenance, status in rows:
         source = escaping.terminal(provenance.short()) if provenance else "no provenance"
         written = bounded(stated_quantity(value), bound)

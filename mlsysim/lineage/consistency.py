@@ -33,6 +33,7 @@ def check_consistency(zoo, loaded: dict[str, dict]) -> Iterator[tuple[str, str, 
     yield from _node_fabric_matches_accelerator(records)
     yield from _rack_counts_agree(records)
     yield from _flops_match_parameters(records)
+    yield from _derived_from_one_range_within_it(records)
 
 
 def _keys_name_entries(zoo, records: dict[str, Any]):
@@ -96,3 +97,47 @@ def _flops_match_parameters(records: dict[str, Any]):
                    f"{stated:.4g} FLOP/token, but 2 x {'active ' if record.active_parameters is not None else ''}"
                    f"parameters = {expected:.4g}",
                    "FLOPs count 2 per multiply-accumulate: use 2 x (active) parameters")
+
+
+def _derived_from_one_range_within_it(records: dict[str, Any]):
+    """A number derived from the two ends of one range alone (a midpoint, a typical value) in
+    the range's dimension lies within the range: outside it, one of the three is wrong."""
+    import pint
+
+    for record in records.values():
+        for field, value in record.numbers():
+            provenance = record.provenance_for(field or "value")
+            inputs = set(getattr(provenance, "inputs", ()) or ())
+            if len(inputs) != 2:
+                continue
+            heads = {source.rpartition(".range.")[0] for source in inputs}
+            ends = {source.rpartition(".range.")[2] for source in inputs}
+            source = records.get(heads.pop()) if len(heads) == 1 and ends == {"low", "high"} \
+                else None
+            if getattr(source, "range", None) is None:
+                continue
+            low, high = source.quantity("range.low"), source.quantity("range.high")
+            try:
+                inside = _within(value, low, high)
+            except pint.DimensionalityError:
+                continue  # a number of another kind (a ratio, a width per unit): not comparable
+            if not inside:
+                path = f"{record.path}.{field}" if field else record.path
+                yield (path, f"{value:g} is derived from the range {source.path} "
+                       f"({source.range.low:g} to {source.range.high:g}) alone but lies outside it",
+                       "recompute it from the range's ends (its notes show how), or fix the range")
+
+
+def _within(value: Any, low: Any, high: Any) -> bool:
+    if hasattr(low, "units"):
+        if not hasattr(value, "units"):
+            import pint
+
+            raise pint.DimensionalityError(low.units, "dimensionless")
+        value = value.to(low.units).magnitude
+        low, high = low.magnitude, high.magnitude
+    elif hasattr(value, "units"):
+        import pint
+
+        raise pint.DimensionalityError("dimensionless", value.units)
+    return low <= value <= high

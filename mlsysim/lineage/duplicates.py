@@ -41,6 +41,18 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
+def group_and_name(path: str) -> tuple[str, str]:
+    """The group and the fact's name of a scalar's number path: ``Literature.Training.MfuHigh``
+    -> (``Literature.Training``, ``MfuHigh``); a range end ``Infrastructure.Pricing.
+    H100Purchase2023.range.low`` -> (``Infrastructure.Pricing``, ``H100Purchase2023_low``),
+    so the end is compared under its entry's name and its own."""
+    head, _, last = path.rpartition(".")
+    if head.endswith(".range") and last in ("low", "high"):
+        group, _, key = head.removesuffix(".range").rpartition(".")
+        return group, f"{key}_{last}"
+    return head, last
+
+
 def duplicate_facts(scalars: Iterable[tuple[str, Any, Any]]) -> Iterator[Finding]:
     """A finding per pair of scalars that look like one fact entered twice.
 
@@ -54,10 +66,11 @@ def duplicate_facts(scalars: Iterable[tuple[str, Any, Any]]) -> Iterator[Finding
         else:
             magnitude, dimension = float(value), ""
         record = (provenance.id or provenance.ref) if provenance is not None else ""
-        by_dimension[dimension].append((path, magnitude, name_words(path.rpartition(".")[2]), record))
+        by_dimension[dimension].append((path, magnitude, name_words(group_and_name(path)[1]),
+                                        record))
     for entries in by_dimension.values():
         for a, b in itertools.combinations(sorted(entries), 2):
-            if a[0].rpartition(".")[0] == b[0].rpartition(".")[0] or a[3] == b[3]:
+            if group_and_name(a[0])[0] == group_and_name(b[0])[0] or a[3] == b[3]:
                 continue
             if not math.isclose(a[1], b[1], rel_tol=VALUE_TOLERANCE):
                 continue

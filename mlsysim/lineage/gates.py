@@ -107,9 +107,25 @@ class DanglingReference(Gate):
                 continue
             for source in number.provenance.inputs:
                 if source not in known:  # an input in an entry that failed to load is folded
-                    yield Finding(number.path, self.name,
-                                  f"derived input {source} does not resolve to a registry number",
-                                  "point 'inputs' at an existing registry number")
+                    yield self._unresolved(context, number.path, source)
+
+    def _unresolved(self, context: GateContext, path: str, source: str) -> Finding:
+        """The finding for an input that is no number: an alias or a whole range is named
+        as such, with the canonical end paths to use instead."""
+        group, _, key = source.rpartition(".")
+        record = context.loaded.get(group, {}).get(key)
+        if getattr(record, "range", None) is not None:
+            return Finding(path, self.name, f"derived input {source} is a range, not one number",
+                           f"name the end(s) it is computed from: {source}.range.low, "
+                           f"{source}.range.high")
+        for candidate in context.loaded.get(group, {}).values():
+            target = getattr(candidate, "alias_targets", dict)().get(key)
+            if target:
+                return Finding(path, self.name, f"derived input {source} is an alias of "
+                               f"{candidate.path}.{target}, kept for old code; a derivation "
+                               "names the number's own path", f"write {candidate.path}.{target}")
+        return Finding(path, self.name, f"derived input {source} does not resolve to a registry "
+                       "number", "point 'inputs' at an existing registry number")
 
 
 class ExpiredVerification(Gate):
@@ -272,7 +288,7 @@ class DuplicateFact(Gate):
         from ..zoo.scalar import ScalarEntry
         from .duplicates import duplicate_facts
 
-        return duplicate_facts((number.path, number.record.quantity(), number.provenance)
+        return duplicate_facts((number.path, number.record.quantity(number.field), number.provenance)
                                for number in context.numbers
                                if isinstance(number.record, ScalarEntry))
 

@@ -93,6 +93,10 @@ class ReferenceIndex:
         if key not in records:
             if hasattr(GroupNamespace, key):
                 return None  # a group method such as sorted_by or paths
+            for record in records.values():  # the old name of a range's end (an alias)
+                target = getattr(record, "alias_targets", dict)().get(key)
+                if target:
+                    return _check_provenance(path, record, target)
             return _unknown(path, group_path, key, "entry", sorted(records))
         return _check_fields(path, records[key], fields)
 
@@ -101,6 +105,8 @@ def _check_fields(path: str, record: Any, fields: list[str]) -> tuple[str, str] 
     scalar = dict(record.numbers()).keys() == {""}
     if scalar:
         return _check_provenance(path, record, "")  # anything after it is the float's own API
+    if getattr(record, "range", None) is not None and (not fields or fields[0] != "range"):
+        return _check_provenance(path, record, "range")  # the SourcedRange's API (.low, .mid)
     current: Any = record
     walked: list[str] = []
     for part in fields:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pint
 
-from ..formatting import bounded, group_digits, stated, unit_text
+from ..formatting import bounded, group_digits, join_range, stated, unit_text
 from ..errors import SOURCE_ID
 from ..escaping import UnsafeText, safe_url
 from ..lineage.policy import FreshnessPolicy
@@ -151,11 +151,15 @@ class Number:
     python: list[dict[str, str]] = field(default_factory=list)
     qualifier: str = ""  # what kind of number it is, from its object (qualifier_of)
     bound: str = ""  # "upper" or "lower" when the source states only a bound
+    high: str = ""  # for a range (value is its low end): the high end, as stated
+    aliases: list[str] = field(default_factory=list)  # old names of a range's ends
 
     @property
     def shown(self) -> str:
-        """The value as printed on a page: large integers with grouped digits, and a bound
-        written as one (≤ 10, ≥ 0.9)."""
+        """The value as printed on a page: large integers with grouped digits, a bound
+        written as one (≤ 10, ≥ 0.9), a range as both ends (25,000–30,000)."""
+        if self.high:
+            return join_range(group_digits(self.value), group_digits(self.high))
         return bounded(group_digits(self.value), self.bound)
 
     @property
@@ -193,6 +197,7 @@ class SiteModel:
         self.numbers: list[Number] = []
         self.entries: list[dict[str, Any]] = []   # (group, record, page)
         self.groups: list[dict[str, Any]] = []
+        self._range_ends: dict[str, Number] = {}  # <entry>.range.low/high -> that end alone
         self._collect()
 
     # -- collection ----------------------------------------------------------
@@ -213,6 +218,12 @@ class SiteModel:
             for key, record in group.records().items():
                 page = group_page if layout == "table" else f"zoo/{group.path.replace('.', '/')}/{key}.md"
                 numbers = []
+                if getattr(record, "range", None) is not None:
+                    numbers.append(self._range_number(record, key, page, layout))
+                    info["entries"].append({"key": key, "record": record, "page": page,
+                                            "numbers": numbers})
+                    self.entries.append(info["entries"][-1])
+                    continue
                 for field_path, value in record.numbers():
                     provenance = record.provenance_for(field_path or "value")
                     path = f"{record.path}.{field_path}" if field_path else record.path
@@ -234,6 +245,27 @@ class SiteModel:
                 self.entries.append(entry)
             self.groups.append(info)
         self.by_path = {number.path: number for number in self.numbers}
+        self.by_path.update(self._range_ends)
+
+    def _range_number(self, record: Any, key: str, page: str, layout: str) -> Number:
+        """One row for a range (both ends, one badge); its ends are reachable by path for the
+        derived numbers that name them as inputs, each shown with its own value."""
+        provenance = record.provenance_for("range")
+        low, high = (format_value(end) for end in record.as_sourced())
+        anchor = anchor_for("range") if layout == "pages" else anchor_for(key)
+        number = Number(record.path, record.path, "range", low[0], low[1],
+                        status_of(provenance, record.path, as_of=self.as_of, policy=self.policy),
+                        self._source(provenance), page, anchor, list(provenance.inputs),
+                        record.as_sourced(), python_parts(record, ""), "", "", high[0],
+                        [f"{record.path.rpartition('.')[0]}.{record.aliases[end]}"
+                         for end in ("low", "high") if end in record.aliases])
+        number.source.citing.append(number)
+        self.numbers.append(number)
+        for field_path, (text, unit) in zip(("range.low", "range.high"), (low, high)):
+            self._range_ends[f"{record.path}.{field_path}"] = Number(
+                f"{record.path}.{field_path}", record.path, field_path, text, unit,
+                number.status, number.source, page, anchor)
+        return number
 
     # -- summaries -----------------------------------------------------------
     def status_counts(self) -> list[tuple[Status, int]]:
@@ -268,4 +300,6 @@ class SiteModel:
             "url": safe_url(record.url) or "", "ref": record.ref, "inputs": inputs,
             "source_href": relative(from_page, number.source.page),
             "entry_path": number.entry_path, "python": number.python, "raw": number.value,
+            "aliases": [{"path": alias, "anchor": alias.rpartition(".")[2]}
+                        for alias in number.aliases],
         }

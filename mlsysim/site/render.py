@@ -24,6 +24,7 @@ from .charts import has_roofline, roofline_context
 from ..appendix.render import BINARY_COUNTERPART  # GiB stays GiB in a GB column, as in the appendix
 from .citation import bibliography, bibtex_entry, csl_json
 from .wall_pages import wall_pages
+from ..formatting import join_range
 from .pages import SECTION_TITLES, SiteModel, format_value, group_digits, relative, short_label, sort_key
 
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
@@ -234,6 +235,15 @@ def _columns(model: SiteModel, info: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _cell(model: SiteModel, number, column: dict[str, Any], from_page: str) -> dict[str, Any]:
+    if number.high:  # a range: both ends as stated, one badge, sorted by its low end
+        record = number.source.record
+        when = f", verified {record.verified.isoformat()}" if record.verified else ""
+        unit = "" if number.unit == column["unit"] else f" {number.unit}"
+        return {"value": f"{number.shown}{unit}".strip(), "sort": sort_key(number.quantity.low),
+                "qualifier": "",
+                "badge": {"symbol": number.status.symbol, "css": number.status.css_class,
+                          "title": f"{number.status.value}: {record.kind.value}: {record.ref}{when}",
+                          "href": relative(from_page, number.source.page)}}
     value = number.quantity
     binary = hasattr(value, "units") and f"{value.units:~}" in BINARY_COUNTERPART.values()
     if column["unit_name"] and hasattr(value, "units") and not binary:
@@ -278,7 +288,8 @@ def group_csv(model: SiteModel, info: dict[str, Any]) -> str:
     for entry in info["entries"]:
         for n in entry["numbers"]:
             record = n.source.record
-            writer.writerow([n.path, entry["record"].name, n.field, n.value, n.unit, n.qualifier,
+            value = join_range(n.value, n.high) if n.high else n.value
+            writer.writerow([n.path, entry["record"].name, n.field, value, n.unit, n.qualifier,
                              n.status.value,
                              n.source.key, record.verified.isoformat() if record.verified else "",
                              escaping.safe_url(record.url) or ""])
@@ -446,6 +457,11 @@ def export_json(model: SiteModel) -> str:
             "numbers": [{"path": n.path, "value": n.value, "number": _numeric(n.value),
                          "unit": n.unit, "qualifier": n.qualifier,
                          **({"bound": n.bound} if n.bound else {}),
+                         **({"value": join_range(n.value, n.high), "number": None,
+                             "range": {"low": n.value, "high": n.high,
+                                       "low_number": _numeric(n.value),
+                                       "high_number": _numeric(n.high)},
+                             "aliases": n.aliases} if n.high else {}),
                          "status": n.status.value, "source": n.source.key}
                         for n in entry["numbers"]],
         })

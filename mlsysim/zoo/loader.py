@@ -108,6 +108,23 @@ def entry_names(spec: GroupSpec, data_root: Path) -> list[str]:
     return sorted(key for key in data if isinstance(key, str) and ENTRY_NAME.fullmatch(key))
 
 
+def entry_aliases(spec: GroupSpec, data_root: Path) -> dict[str, tuple[str, str]]:
+    """Alias name -> (entry key, field) of a scalar group's ranges, read without validating
+    the entries (for short-name lookup, like :func:`entry_names`). Malformed aliases are left
+    to the load, which reports them."""
+    mode, location = spec.storage(data_root)
+    if mode != "file":
+        return {}
+    data = read_yaml(location, root=data_root) or {}
+    found: dict[str, tuple[str, str]] = {}
+    for key, raw in (data.items() if isinstance(data, Mapping) else ()):
+        aliases = raw.get("aliases") if isinstance(raw, Mapping) else None
+        for end, alias in (aliases.items() if isinstance(aliases, Mapping) else ()):
+            if end in ("low", "high") and isinstance(alias, str) and ENTRY_NAME.fullmatch(alias):
+                found[alias] = (str(key), f"range.{end}")
+    return found
+
+
 def raw_entries(spec: GroupSpec, data_root: Path,
                 errors: list[ZooError] | None = None) -> list[tuple[str, Any, str]]:
     """(key, raw mapping, file) for every entry of a group, sorted by key.
@@ -236,6 +253,9 @@ def _fix_hint(message: str, schema: type[BaseModel]) -> str:
         return f"remove it or use a field of {schema.__name__}"
     if "MAX_MAGNITUDE" in message or "MAX_QUANTITY_CHARS" in message:
         return "write a finite number and a unit, e.g. '80 GB' or '989 TFLOP/s'"
+    if message.startswith(("range", "give exactly one of value")) or "cannot qualify a range" in message:
+        return ("write range: {low: x, high: y} (two numbers, low <= high, in the entry's one "
+                "unit:) or value: x, not both")
     if "dimension" in message:
         return "give the value in a unit of the expected dimension"
     if "quantity" in message or "unit" in message:
@@ -261,4 +281,31 @@ def load_group(spec: GroupSpec, data_root: Path, catalog: SourceCatalog,
             if errors is None:
                 raise
             errors.append(exc)
+    for exc in _alias_clashes(spec, entries):
+        if errors is None:
+            raise exc
+        errors.append(exc)
     return entries
+
+
+def _alias_clashes(spec: GroupSpec, entries: dict[str, BaseModel]) -> list[ZooError]:
+    """An alias of a range end that is also an entry key, or the alias of two ends: either
+    would make one path name two numbers."""
+    problems, seen = [], {}
+    for key, record in entries.items():
+        for alias in getattr(record, "alias_targets", dict)():
+            owner = f"{spec.path}.{key}"
+            if alias in entries:
+                problems.append(ZooError(
+                    f"alias {alias!r} is also an entry of {spec.path}, so "
+                    f"{spec.path}.{alias} would name two numbers", file=record.metadata.source_file,
+                    entry=owner, field="aliases",
+                    fix=f"remove the entry {alias} (its number is now an end of {owner}) or "
+                        "rename the alias", gate="invalid-entry"))
+            elif alias in seen:
+                problems.append(ZooError(
+                    f"alias {alias!r} is also an alias of {seen[alias]}", entry=owner,
+                    file=record.metadata.source_file, field="aliases",
+                    fix="give each range end its own alias name", gate="invalid-entry"))
+            seen.setdefault(alias, owner)
+    return problems

@@ -102,6 +102,7 @@ class GroupNamespace(_Listing):
         self._zoo = zoo
         self._spec = spec
         self._loaded: dict[str, Any] | None = None
+        self._raw_aliases: dict[str, tuple[str, str]] | None = None
         self.path = spec.path
 
     @property
@@ -134,6 +135,32 @@ class GroupNamespace(_Listing):
     def _expose(self, record: Any) -> Any:
         return record.as_sourced() if self._spec.kind == "scalars" else record
 
+    def aliases(self) -> dict[str, tuple[str, str]]:
+        """Alias name -> (entry key, field): older names of a range's ends
+        (``H100PurchaseLow2023`` -> (``H100Purchase2023``, ``range.low``)). They resolve to
+        the range's end, but are not entries: iteration, ``records()`` and the gates skip them."""
+        return {alias: (key, field) for key, record in self._load().items()
+                for alias, field in getattr(record, "alias_targets", dict)().items()}
+
+    def alias_names(self) -> dict[str, tuple[str, str]]:
+        """:meth:`aliases` without validating the entries (read once, as the loaded entries
+        are): what short-name lookup needs."""
+        if self._loaded is not None:
+            return self.aliases()
+        if self._raw_aliases is None:
+            from .loader import entry_aliases
+
+            self._raw_aliases = entry_aliases(self._spec, self._zoo.data_root)
+        return self._raw_aliases
+
+    def _alias(self, name: str) -> Any:
+        """The range end an alias names, or None."""
+        target = self.aliases().get(name)
+        if target is None:
+            return None
+        key, field = target
+        return getattr(self._expose(self._load()[key]), field.rpartition(".")[2])
+
     def _entries(self) -> list[Any]:
         return [self._expose(record) for record in self._load().values()]
 
@@ -142,6 +169,9 @@ class GroupNamespace(_Listing):
             raise AttributeError(name)
         records = self._load()
         if name not in records:
+            end = self._alias(name)
+            if end is not None:
+                return end
             raise _unknown(self.path, "entry", name, list(records))
         return self._expose(records[name])
 
@@ -149,10 +179,10 @@ class GroupNamespace(_Listing):
         return self.__getattr__(name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._load()
+        return name in self._load() or name in self.aliases()
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._load()))
+        return sorted(set(super().__dir__()) | set(self._load()) | set(self.aliases()))
 
     def __repr__(self) -> str:
         return f"<{self.path}: {len(self._load())} entries>"

@@ -98,6 +98,7 @@ class Zoo:
         ``Hardware.Cloud.H100.memory.bandwidth`` gives the Quantity. Raises
         UnknownNameError naming the first part that does not resolve.
         """
+        path = self.dealias(path)
         parts = path.split(".")
         namespace = self._resolve_part(None, parts[0], path)
         if len(parts) == 1:
@@ -109,6 +110,10 @@ class Zoo:
         if len(parts) == 3:
             return group[parts[2]]
         field = ".".join(parts[3:])
+        if getattr(record, "range", None) is not None and field in ("range", "range.low",
+                                                                    "range.high"):
+            exposed = group[parts[2]]  # the SourcedRange: its ends keep unit and provenance
+            return exposed if field == "range" else getattr(exposed, field.rpartition(".")[2])
         try:
             return record.get(field)
         except KeyError as exc:
@@ -129,10 +134,33 @@ class Zoo:
                 entry = namespace.flat_entry(parts[1])
                 if entry is not None:
                     return ".".join([entry.path, *parts[2:]])
-        return path
+        return self.dealias(path)
+
+    def dealias(self, path: str) -> str:
+        """The canonical path of a range end named by its alias
+        (``Infrastructure.Pricing.H100PurchaseLow2023`` ->
+        ``Infrastructure.Pricing.H100Purchase2023.range.low``); every other path unchanged."""
+        parts = path.split(".")
+        if len(parts) != 3 or parts[0] not in NAMESPACES:
+            return path
+        namespace = self.namespace(parts[0])
+        if parts[1] not in namespace:
+            return path
+        group = namespace[parts[1]]
+        if group.spec.kind != "scalars" or parts[2] in group.records():
+            return path
+        target = group.aliases().get(parts[2])
+        return f"{group.path}.{target[0]}.{target[1]}" if target else path
+
+    def aliases(self) -> dict[str, str]:
+        """Every alias path -> the canonical path of the range end it names."""
+        return {f"{group.path}.{alias}": f"{group.path}.{key}.{field}"
+                for group in self.groups() if group.spec.kind == "scalars"
+                for alias, (key, field) in group.aliases().items()}
 
     def number(self, path: str) -> tuple[Any, Any]:
         """(value, provenance) of the number at ``path``; UnknownNameError if it is not a number."""
+        path = self.dealias(path)
         parts = path.split(".")
         if len(parts) < 3:
             raise UnknownNameError(f"{path!r} is a namespace, not a number", name=path)
@@ -142,6 +170,11 @@ class Zoo:
         if not field:
             numbers = dict(record.numbers())
             if "" not in numbers:
+                if getattr(record, "range", None) is not None:
+                    raise UnknownNameError(
+                        f"{path!r} is a range, not one number; its ends are {path}.range.low "
+                        f"and {path}.range.high", name=path,
+                        suggestions=(f"{path}.range.low", f"{path}.range.high"))
                 raise UnknownNameError(f"{path!r} is an entry, not a number; add a field path",
                                        name=path)
             return numbers[""], record.provenance_for("value")
@@ -169,7 +202,8 @@ class Zoo:
             return parent[part]
         records = parent.records()
         if part not in records:
-            raise UnknownNameError(_not_found(path, part, list(records)), name=path)
+            aliases = list(parent.aliases()) if parent.spec.kind == "scalars" else []
+            raise UnknownNameError(_not_found(path, part, list(records) + aliases), name=path)
         return records[part]
 
     # -- short names -----------------------------------------------------
@@ -182,6 +216,9 @@ class Zoo:
                 continue
             for key in group.names():
                 index.setdefault(key, []).append(f"{group.path}.{key}")
+            if group.spec.kind == "scalars":
+                for alias, (key, field) in group.alias_names().items():
+                    index.setdefault(alias, []).append(f"{group.path}.{key}.{field}")
         return index
 
     def lookup(self, name: str, *, namespaces: tuple[str, ...] | None = None) -> str:
