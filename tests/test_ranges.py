@@ -383,7 +383,9 @@ def test_site_row_card_and_json_show_the_range_once(site_model):
     assert card["value"] == "25,000–30,000" and card["badge"]["text"] == "Verified 2026-11-22"
     export = json.loads(render.export_json(site_model))
     [shown] = [n for e in export["entries"] if e["path"] == number.entry_path for n in e["numbers"]]
-    assert shown["value"] == "25000–30000" and shown["range"] == {"low": "25000", "high": "30000"}
+    assert shown["value"] == "25000–30000" and shown["number"] is None
+    assert shown["range"] == {"low": "25000", "high": "30000",
+                              "low_number": 25000.0, "high_number": 30000.0}
     assert shown["status"] == "Verified"
 
 
