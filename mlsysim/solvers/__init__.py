@@ -21,6 +21,8 @@ from .sensitivity import SensitivityModel, SensitivityResult
 from .serving import ServingModel, ServingResult
 from .sustainability import SustainabilityModel, SustainabilityResult
 from .tail_latency import TailLatencyModel, TailLatencyResult
+from .multi_tenant import MultiTenantModel, MultiTenantResult
+from .safety import SafetyModel, SafetyResult
 
 __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "CompressionResult", "ContinuousBatchingModel",
            "ContinuousBatchingResult", "DistributedModel", "DistributedResult",
@@ -29,3 +31,4 @@ __all__ = ["CheckpointModel", "CheckpointResult", "CompressionModel", "Compressi
            "ServingModel", "ServingResult", "SolverResult",
            "SustainabilityModel", "SustainabilityResult", "TailLatencyModel",
            "TailLatencyResult", "serve_request"]
+__all__ += ["MultiTenantModel", "MultiTenantResult", "SafetyModel", "SafetyResult"]

@@ -34,6 +34,8 @@ from .reasoning import ReasoningModel, ReasoningResult
 from .compression import CompressionModel, CompressionResult
 from .moe_routing import MoERoutingModel, MoERoutingResult
 from .sensitivity import SensitivityModel, SensitivityResult
+from .multi_tenant import MultiTenantModel, MultiTenantResult
+from .safety import SafetyModel, SafetyResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -214,3 +216,9 @@ register(MoERoutingModel, result=MoERoutingResult, modes=("inference", "serving"
 register(SensitivityModel, result=SensitivityResult, modes=MODES,
          summary="Sensitivity wall: a tornado table of one output of any registered solver, "
                  "each numeric input moved +/-x%.")
+register(MultiTenantModel, result=MultiTenantResult, modes=("inference", "serving"),
+         summary="Multi-tenant wall: LLM tenants sharing one GPU as MIG slices or by "
+                 "time-slicing; per-tenant latency and fit, aggregate throughput, which binds.")
+register(SafetyModel, result=SafetyResult, modes=("inference", "serving"),
+         summary="Safety wall: latency, GPU time and cost of guard-model checks (Llama Guard) "
+                 "on the prompt and the answer, with regeneration of flagged answers.")
