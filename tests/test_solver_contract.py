@@ -25,7 +25,8 @@ REFERENCE = ROOT / "site" / "pages" / "reference" / "solvers.md"
 BUILT_IN = ("ServingModel", "DistributedModel", "CheckpointModel", "ReliabilityModel",
             "SustainabilityModel", "EconomicsModel", "ContinuousBatchingModel", "TailLatencyModel",
             "ScalingLawModel", "ReasoningModel", "CompressionModel",
-            "MoERoutingModel", "SensitivityModel")
+            "MoERoutingModel", "SensitivityModel",
+            "MultiTenantModel", "SafetyModel")
 runner = CliRunner()
 
 
