@@ -283,9 +283,9 @@ def _known_profiles(chip: Any) -> list[str]:
     prefix = chip.path.rpartition(".")[2] + "_"
     found = []
     for key in default_zoo().resolve(PARTITIONS).records():
-        if key.startswith(prefix) and key.endswith("_Sms"):
-            g, gb = key[len(prefix):-len("_Sms")].split("_")
-            found.append(f"{g}.{gb}")
+        profile = key[len(prefix):-len("_Sms")].replace("_", ".", 1)
+        if key.startswith(prefix) and key.endswith("_Sms") and PROFILE_NAME.match(profile):
+            found.append(profile)
     return sorted(found, key=lambda p: (int(p.split("g")[0]), p))
 
 
