@@ -247,6 +247,13 @@ def _spatial(entries: list, chip: Any, names: tuple[str, ...], serve: dict) -> t
              + ("" if not over else f"; more {', '.join(over)} instances than one GPU holds")
              + ("" if partition_fits else " — does not fit one GPU (placement rules not "
                                           "modelled)")]
+    for profile in dict.fromkeys(names):
+        i = names.index(profile)
+        trace.append(f"{profile}: {number(float(_figure(chip, profile, 'Sms')))} SMs, "
+                     f"{number(float(_figure(chip, profile, 'Memory').m_as('GiB')))} GiB -> "
+                     f"compute {number(100 * c_shares[i], 3)}%, memory and bandwidth "
+                     f"{number(100 * m_shares[i], 3)}% ({PARTITIONS}.{_key(chip, profile)}_Sms, "
+                     "_Memory, _Instances)")
     return itl, ttft, c_shares, m_shares, fits, partition_fits, trace
 
 
