@@ -221,7 +221,7 @@ def test_checks_only_add_time(prompt, out, rate, check_in, batch):
                                   r"USD/hour"),
 ])
 def test_safety_bad_input_names_the_input(kwargs, message):
-    arguments = dict(model=MEDIUM, hardware=H100, seq_len=512) | kwargs
+    arguments = dict(model=MEDIUM, hardware=H100, seq_len=512, output_tokens=64) | kwargs
     with pytest.raises(InputError, match=message):
         SafetyModel().solve(**arguments)
 

@@ -74,7 +74,7 @@ class SafetyModel(ForwardModel):
 
     name = "SafetyModel"
 
-    def solve(self, model: Any, hardware: Any, seq_len: int, output_tokens: int = 256,
+    def solve(self, model: Any, hardware: Any, seq_len: int, output_tokens: int,
               guard: Any = GUARD, check_input: bool = True, check_output: bool = True,
               batch_size: int = 1, precision: str = "fp16", efficiency: float | None = None,
               regeneration_rate: float = 0.0, *, memory_efficiency: float | None = None,
