@@ -179,7 +179,7 @@ class MultiTenantModel(ForwardModel):
         feasible = partition_fits and not misfit
         mode = "temporal (time-slicing)" if profiles is None else "spatial (MIG)"
         for i in range(n):
-            trace.append(f"Tenant {i + 1} {names[i]}: ITL {si(itl[i], 's')} shared vs "
+            trace.append(f"Tenant {i + 1} {names[i]} ({entries[i].path}): ITL {si(itl[i], 's')} shared vs "
                          f"{si(d_itl[i], 's')} on a whole {chip.name} ({number(slowdowns[i])}x)"
                          + ("" if fits[i] else "; does not fit its memory"))
         trace.append(f"Throughput: {number(throughput)} tokens/s on one shared GPU vs "

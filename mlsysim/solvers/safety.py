@@ -171,9 +171,9 @@ class SafetyModel(ForwardModel):
         trace = [line for line in main.constraint_trace if line.startswith(("Efficiency",
                                                                              "The Zoo"))]
         trace += [
-            f"Answer: {prompt} prompt + {out} answer tokens of {entry.name} at batch {batch}: TTFT {si(ttft_m, 's')} + ({out} - 1) x ITL "
+            f"Answer: {prompt} prompt + {out} answer tokens of {entry.name} ({entry.path}) at batch {batch}: TTFT {si(ttft_m, 's')} + ({out} - 1) x ITL "
             f"{si(itl_m, 's')} = {si(t_gen, 's')} (ServingModel)",
-            f"Guard {guard_entry.name}: input check (prefill of {prompt} tokens) "
+            f"Guard {guard_entry.name} ({guard_entry.path}): input check (prefill of {prompt} tokens) "
             f"{si(t_in, 's')}; output check (prefill of {prompt + out} tokens) "
             f"{si(t_out, 's')}" + ("" if check_in else "; input not checked")
             + ("" if check_out else "; output not checked"),
