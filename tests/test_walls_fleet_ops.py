@@ -77,6 +77,7 @@ def test_time_slicing_round_robin_by_hand():
     assert r.itl == pytest.approx((shared, shared))
     assert r.ttft[0] == pytest.approx(1.5 * (ttft_a + t_b))
     assert r.aggregate_throughput.m_as("token/s") == pytest.approx(2 / shared)
+    assert r.throughputs == pytest.approx((1 / shared, 1 / shared))
     assert r.dedicated_throughput.m_as("token/s") == pytest.approx(1 / t_a + 1 / t_b)
     assert r.utilization_gain == pytest.approx((2 / shared) / ((1 / t_a + 1 / t_b) / 2))
     assert r.binding_tenant == "Llama 3.2 1B"  # slowed most: its own step is the shorter
@@ -190,6 +191,21 @@ def test_the_default_price_is_the_zoo_rental_price_and_batching_shares_gpu_time(
     assert r.cost_per_request.m_as("USD") == pytest.approx(
         6.88 / 3600 * r.latency.m_as("s") / 4)
     assert "Infrastructure.RentalPrices.H100" in " ".join(r.constraint_trace)
+
+
+def test_a_tensor_parallel_model_multiplies_its_gpu_time_not_the_guards():
+    # Llama 3.1 70B on 8 GPUs, guard on one: GPU time = 8 T_gen + T_in + T_out (r = 0),
+    # baseline 8 T_gen; latency is T_in + T_gen + T_out as on one GPU.
+    main = ServingModel().solve("Llama3_70B", H100, 1024, tp_size=8)
+    t_gen = float(main.ttft.m_as("s")) + 127 * float(main.itl.m_as("s"))
+    t_in = float(ServingModel().solve(MEDIUM, H100, 1024).ttft.m_as("s"))
+    t_out = float(ServingModel().solve(MEDIUM, H100, 1152).ttft.m_as("s"))
+    r = SafetyModel().solve("Llama3_70B", H100, 1024, 128, tp_size=8)
+    assert r.feasible
+    assert r.latency.m_as("s") == pytest.approx(t_in + t_gen + t_out)
+    assert r.gpu_time_per_request.m_as("s") == pytest.approx(8 * t_gen + t_in + t_out)
+    assert r.baseline_gpu_time_per_request.m_as("s") == pytest.approx(8 * t_gen)
+    assert r.guard_gpu_share == pytest.approx((t_in + t_out) / (8 * t_gen + t_in + t_out))
 
 
 # -- SafetyModel: invariants --------------------------------------------------------------

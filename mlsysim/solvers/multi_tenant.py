@@ -61,6 +61,8 @@ class MultiTenantResult(SolverResult):
     dedicated_itl: tuple[float, ...] = Field(
         description="Each tenant's inter-token latency alone on a whole GPU, in seconds.")
     slowdowns: tuple[float, ...] = Field(description="itl / dedicated_itl per tenant.")
+    throughputs: tuple[float, ...] = Field(description="Each tenant's decode tokens per second "
+                                                       "when sharing: batch_size / itl.")
     fits: tuple[bool, ...] = Field(description="Whether each tenant's weights, KV cache and "
                                                "activations fit its memory when sharing.")
     partition_fits: bool = Field(
@@ -166,7 +168,8 @@ class MultiTenantModel(ForwardModel):
         trace[:0] = [line for line in dedicated[0].constraint_trace
                      if line.startswith(("Efficiency", "The Zoo"))]
         slowdowns = tuple(a / b for a, b in zip(itl, d_itl))
-        throughput = sum(batch / t for t in itl)
+        per_tenant = tuple(batch / t for t in itl)
+        throughput = sum(per_tenant)
         dedicated_tp = sum(batch / t for t in d_itl)
         n = len(entries)
         gain = throughput / (dedicated_tp / n)
@@ -194,7 +197,7 @@ class MultiTenantModel(ForwardModel):
         return MultiTenantResult(
             mode=mode, tenants=names, profiles=names_p, compute_shares=tuple(c_shares),
             memory_shares=tuple(m_shares), itl=tuple(itl), ttft=tuple(ttft), dedicated_itl=tuple(d_itl), slowdowns=slowdowns,
-            fits=tuple(fits), partition_fits=partition_fits, feasible=feasible,
+            throughputs=per_tenant, fits=tuple(fits), partition_fits=partition_fits, feasible=feasible,
             aggregate_throughput=Q(throughput, "token/s"),
             dedicated_throughput=Q(dedicated_tp, "token/s"), gpus_dedicated=n,
             utilization_gain=gain, memory_utilization_shared=mem_shared,

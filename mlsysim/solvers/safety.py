@@ -54,7 +54,8 @@ class SafetyResult(SolverResult):
     ttft_overhead: float = Field(description="ttft / baseline_ttft - 1.")
     latency_overhead: float = Field(description="latency / baseline_latency - 1.")
     gpu_time_per_request: Quantity = Field(
-        description="GPU time per request with checks (s): the batch's passes over batch_size.")
+        description="GPU time per request with checks (s): the model's passes on its tp_size "
+                    "GPUs plus the guard's on one, over batch_size.")
     baseline_gpu_time_per_request: Quantity = Field(description="GPU time per request without "
                                                                 "checks (s).")
     guard_gpu_share: float = Field(description="Share of the GPU time spent in guard checks.")
@@ -77,7 +78,8 @@ class SafetyModel(ForwardModel):
     def solve(self, model: Any, hardware: Any, seq_len: int, output_tokens: int,
               guard: Any = GUARD, check_input: bool = True, check_output: bool = True,
               batch_size: int = 1, precision: str = "fp16", efficiency: float | None = None,
-              regeneration_rate: float = 0.0, *, memory_efficiency: float | None = None,
+              regeneration_rate: float = 0.0, tp_size: int = 1, *,
+              memory_efficiency: float | None = None,
               price_per_hour: Any = None) -> SafetyResult:
         """Serve ``model`` on ``hardware`` with a ``seq_len``-token prompt and an
         ``output_tokens``-token answer, guarded by ``guard`` on the same kind of GPU::
@@ -88,12 +90,14 @@ class SafetyModel(ForwardModel):
             A      = 1 / (1 - r)                    (expected attempts, geometric)
             TTFT'  = T_in + TTFT(model, I)
             T'     = T_in + A (T_gen + T_out)
-            GPU'   = T' / B per request;  guard share = (T_in + A T_out) / T'
+            G      = T_in + A T_out                 (guard GPU time, one GPU)
+            GPU'   = (t A T_gen + G) / B per request;  guard share = G / (t A T_gen + G)
             cost   = GPU' x price per GPU-hour
 
         Each check is the guard's prefill of the checked text (the verdict is its first
         token, as the Llama Guard 3 model card scores it); a flagged answer (rate r) is
-        generated and checked again, the prompt check is not repeated. Classifier prompt
+        generated and checked again, the prompt check is not repeated. The model runs on
+        ``tp_size`` = t GPUs, the guard on one. Classifier prompt
         templates (the policy text) are not counted, so the checks are lower bounds.
 
         Args:
@@ -108,6 +112,7 @@ class SafetyModel(ForwardModel):
             precision: Serving precision of both.
             efficiency: Share of peak compute; None takes ServingModel's calibrated values.
             regeneration_rate: Share of answers flagged and generated again, in [0, 1).
+            tp_size: Tensor-parallel GPUs serving the model (the guard runs on one).
             memory_efficiency: Share of peak memory bandwidth; None as ServingModel.
             price_per_hour: Price of one GPU-hour; None takes
                 ``Infrastructure.RentalPrices.<hardware>`` when the Zoo has it.
@@ -140,7 +145,8 @@ class SafetyModel(ForwardModel):
         guard_entry = resolve_entry(guard, "Models", "guard")
         serve = dict(batch_size=batch, precision=precision, efficiency=efficiency,
                      memory_efficiency=memory_efficiency)
-        main = ServingModel().solve(entry, chip, prompt, **serve)
+        tp = check_count(tp_size, "tp_size")
+        main = ServingModel().solve(entry, chip, prompt, tp_size=tp, **serve)
         ttft_m, itl_m = float(main.ttft.m_as("s")), float(main.itl.m_as("s"))
         t_gen = ttft_m + (out - 1) * itl_m
         checks = []
@@ -157,6 +163,8 @@ class SafetyModel(ForwardModel):
         latency = t_in + attempts * (t_gen + t_out)
         ttft = t_in + ttft_m
         guard_time = t_in + attempts * t_out
+        gpu_time = tp * attempts * t_gen + guard_time
+        base_gpu_time = tp * t_gen
         overheads = {"input check": t_in, "output check": attempts * t_out,
                      "regeneration": (attempts - 1) * t_gen}
         dominant = max(overheads, key=overheads.get)
@@ -165,8 +173,8 @@ class SafetyModel(ForwardModel):
             zoo_defaults.per_hardware_path(zoo_defaults.RENTAL_PRICES, chip), required=False)
         cost = base_cost = None
         if price is not None:
-            cost = Q(price * latency / batch / SECONDS_PER_HOUR, "USD")
-            base_cost = Q(price * t_gen / batch / SECONDS_PER_HOUR, "USD")
+            cost = Q(price * gpu_time / batch / SECONDS_PER_HOUR, "USD")
+            base_cost = Q(price * base_gpu_time / batch / SECONDS_PER_HOUR, "USD")
         feasible = bool(main.feasible) and all(bool(c.feasible) for c in checks)
         trace = [line for line in main.constraint_trace if line.startswith(("Efficiency",
                                                                              "The Zoo"))]
@@ -181,8 +189,8 @@ class SafetyModel(ForwardModel):
             "generated and checked again",
             f"Latency {si(t_gen, 's')} -> {si(latency, 's')} "
             f"(+{number(100 * (latency / t_gen - 1), 3)}%); TTFT {si(ttft_m, 's')} -> "
-            f"{si(ttft, 's')}; guard checks are {number(100 * guard_time / latency, 3)}% of the "
-            "GPU time",
+            f"{si(ttft, 's')}; guard checks are {number(100 * guard_time / gpu_time, 3)}% of the "
+            f"GPU time ({si(gpu_time, 's')} GPU-seconds per batch, the model on {tp} GPU(s))",
         ]
         if cost is not None:
             trace.append(f"Cost at {price_text} per GPU-hour" if price_per_hour is not None else
@@ -202,8 +210,8 @@ class SafetyModel(ForwardModel):
             input_check_time=Q(t_in, "s"), output_check_time=Q(t_out, "s"),
             expected_attempts=attempts, ttft_overhead=ttft / ttft_m - 1,
             latency_overhead=latency / t_gen - 1,
-            gpu_time_per_request=Q(latency / batch, "s"),
-            baseline_gpu_time_per_request=Q(t_gen / batch, "s"),
-            guard_gpu_share=guard_time / latency, cost_per_request=cost,
+            gpu_time_per_request=Q(gpu_time / batch, "s"),
+            baseline_gpu_time_per_request=Q(base_gpu_time / batch, "s"),
+            guard_gpu_share=guard_time / gpu_time, cost_per_request=cost,
             baseline_cost_per_request=base_cost, dominant_overhead=dominant,
             feasible=feasible, constraint_trace=tuple(trace))
