@@ -1,8 +1,8 @@
 """The multi-tenant wall: several LLM workloads sharing one accelerator, split in space or in time.
 
 Spatial partitioning (NVIDIA Multi-Instance GPU, MIG) gives each tenant a fixed GPU instance:
-a share of the streaming multiprocessors and a share of the memory, with the memory
-controllers (so the bandwidth) that serve it. Temporal sharing (time-slicing, co-location
+a share of the streaming multiprocessors and a share of the memory with its own DRAM
+bandwidth. Temporal sharing (time-slicing, co-location
 without partitions) gives every tenant the whole GPU in turns, slowed by whatever the
 tenants do to each other's caches and bandwidth. Each tenant's cost is
 :class:`~mlsysim.solvers.ServingModel`'s, on its slice or on the whole GPU.
@@ -103,9 +103,10 @@ class MultiTenantModel(ForwardModel):
         Spatial (``profiles`` given, one MIG profile per tenant): tenant i runs on an instance
         with SMs S_i and memory M_i of the whole-GPU profile's S and M (the largest profile
         the Zoo lists for the GPU). Its slice has the fractions c_i = S_i / S of every peak
-        rate and m_i = M_i / M of memory capacity and bandwidth (each MIG memory slice
-        brings its own memory controllers; NVIDIA MIG user guide), and ServingModel prices
-        it there::
+        rate and m_i = M_i / M of memory capacity and bandwidth (NVIDIA: each instance has
+        its own compute cores, memory, L2 cache and DRAM bandwidth, "Dividing NVIDIA A30 GPUs
+        and Conquering Multiple Workloads", NVIDIA technical blog; the bandwidth is taken
+        proportional to the memory), and ServingModel prices it there::
 
             ITL_i = ServingModel(model_i, slice(c_i, m_i)).itl
             sum S_i <= S,  sum M_i <= M,  count(p) <= instances(p)
