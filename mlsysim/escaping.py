@@ -133,6 +133,12 @@ def code(text: Any) -> Markup:
     return Markup(value)
 
 
+def breakable_code(text: Any) -> Markup:
+    """A Zoo path as HTML code that may wrap after each dot (``<wbr>``, which copying
+    leaves out), for narrow table columns. Same characters allowed as :func:`code`."""
+    return Markup("<code>" + str(code(text)).replace(".", ".<wbr>") + "</code>")
+
+
 # -- pandoc Markdown (Quarto) and LaTeX, for the appendix tables --------------
 
 _PANDOC_SPECIAL = re.compile(r"([\\`*_\[\]<>|$@~^#&])")
@@ -195,9 +201,12 @@ def bibtex_url(url: Any) -> str | None:
     return safe.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
 
 
-def html_pre(text: Any) -> Markup:
-    """Any text as an HTML ``<pre>`` block, shown literally (for a Markdown page)."""
-    return Markup(f"<pre class=\"citation\"><code>{escape(str(text))}</code></pre>")
+def html_pre(text: Any, css: str = "citation") -> Markup:
+    """Any text as an HTML ``<pre>`` block of class ``css``, shown literally (for a Markdown
+    page)."""
+    if not re.fullmatch(r"[a-z][a-z-]*", css):
+        raise UnsafeText(f"{css[:40]!r} is not a CSS class name")
+    return Markup(f"<pre class=\"{css}\"><code>{escape(str(text))}</code></pre>")
 
 
 # -- terminals ----------------------------------------------------------------

@@ -10,8 +10,10 @@ the solver that resolves it (a name in :mod:`mlsysim.solvers.registry`, ``"Engin
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -30,6 +32,18 @@ class WallsError(MlsysimError, ValueError):
     """``walls.yaml`` does not describe 22 well-formed walls."""
 
 
+class WallExample(BaseModel):
+    """A worked example of a wall: the solver's ``solve`` keyword arguments and the result
+    fields to show. A string naming a Zoo entry ("Models.Language.Llama3_8B") is passed as
+    the name (solvers resolve names); a string starting with a digit ("20 ms") becomes a
+    quantity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    inputs: dict[str, Any] = Field(description="Keyword arguments of the solver's solve().")
+    show: tuple[str, ...] = Field(min_length=1, description="Result fields the example shows.")
+
+
 class Wall(BaseModel):
     """One wall: what limits a system, the equation, and the solver that resolves it."""
 
@@ -42,6 +56,14 @@ class Wall(BaseModel):
     constraint: str = Field(min_length=1, description="What limits the system, in one sentence.")
     equation: str = Field(min_length=1, description="The first-order equation that states it.")
     solver: str | None = Field(description="The solver that resolves it; None where none does yet.")
+    example: WallExample | None = Field(
+        default=None, description="A worked example, computed wherever it is shown (site, CLI).")
+
+    @model_validator(mode="after")
+    def _example_needs_a_solver(self) -> "Wall":
+        if self.example is not None and self.solver is None:
+            raise ValueError(f"wall {self.number} has an example but no solver to run it")
+        return self
 
 
 class Walls(BaseModel):
@@ -92,3 +114,79 @@ def wall(name: str) -> Wall:
     raise UnknownNameError(f"{name[:60]!r} is not a wall; give a number 1-22 or a key such as "
                            f"{', '.join(w.key for w in walls()[:4])} (list them with `mlsysim walls`)",
                            name=name[:60])
+
+
+#: A dotted Zoo path inside a trace line: "(Literature.Calibration.DecodeMemoryEfficiency)".
+_ZOO_PATH = re.compile(r"\b(?:Hardware|Models|Systems|Infrastructure|Ops|Scenarios|ReferenceStats|"
+                       r"Literature)(?:\.[A-Za-z0-9_]+)+")
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    """A wall's example, computed: what went in, what came out, why, and the Zoo it read."""
+
+    wall: Wall
+    inputs: tuple[tuple[str, str], ...]    # (parameter, value as shown)
+    outputs: tuple[tuple[str, str, str], ...]  # (field, value as shown, field description)
+    trace: tuple[str, ...]
+    zoo_paths: tuple[str, ...]             # Zoo entries and numbers named by inputs or trace
+
+
+def run_example(item: Wall) -> WorkedExample:
+    """Run ``item``'s example with its solver; a WallsError names the wall when it fails."""
+    from .formatting import quantity
+    from .units import parse_quantity
+
+    if item.example is None or item.solver is None:
+        raise WallsError(f"wall {item.number} ({item.name}) has no worked example; add an "
+                         f"`example:` to it in {WALLS_FILE.name}")
+    arguments = {name: _argument(value, parse_quantity) for name, value in item.example.inputs.items()}
+    try:
+        result, fields = _solve(item.solver, arguments)
+    except MlsysimError as exc:
+        raise WallsError(f"{WALLS_FILE.name}: wall {item.number} ({item.name}): its example "
+                         f"failed in {item.solver}: {exc}") from None
+    except TypeError as exc:
+        raise WallsError(f"{WALLS_FILE.name}: wall {item.number} ({item.name}): its example "
+                         f"does not match {item.solver}.solve(): {exc}") from None
+    outputs = []
+    for name in item.example.show:
+        if name not in fields:
+            raise WallsError(f"{WALLS_FILE.name}: wall {item.number} ({item.name}): `show` names "
+                             f"{name!r}, which {item.solver}'s result does not have; choose from "
+                             f"{', '.join(sorted(fields))}")
+        outputs.append((name, quantity(getattr(result, name)), fields[name]))
+    trace = tuple(getattr(result, "constraint_trace", ()) or ())
+    named = [value for value in item.example.inputs.values() if isinstance(value, str)]
+    paths = [match for line in (*named, *trace) for match in _ZOO_PATH.findall(line)]
+    return WorkedExample(
+        wall=item, inputs=tuple((name, _shown_input(value)) for name, value in item.example.inputs.items()),
+        outputs=tuple(outputs), trace=trace, zoo_paths=tuple(dict.fromkeys(paths)))
+
+
+def _argument(value: Any, parse_quantity) -> Any:
+    if isinstance(value, str) and value[:1].isdigit():
+        return parse_quantity(value)
+    if isinstance(value, dict):
+        return {key: _argument(inner, parse_quantity) for key, inner in value.items()}
+    return value
+
+
+def _shown_input(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_shown_input(inner)}" for key, inner in value.items())
+    return str(value)
+
+
+def _solve(solver: str, arguments: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """The result of ``solver`` on ``arguments`` and its fields' descriptions."""
+    if solver == ENGINE:
+        from .engine.engine import Engine
+        from .engine.profile import FIELDS
+
+        return Engine.solve(**arguments), FIELDS
+    from .solvers import registry
+
+    record = registry.get(solver)
+    result = record.create().solve(**arguments)
+    return result, record.result.field_descriptions()

@@ -44,7 +44,7 @@ def test_top_level_is_the_designed_one():
     tracked = {p.name for p in ROOT.iterdir() if not p.name.startswith(".")
                and p.name not in {"build", "dist", "__pycache__"} and not p.name.endswith(".egg-info")}
     assert tracked == {"pyproject.toml", "README.md", "mlsysim", "site", "templates", "tests",
-                       "Makefile", "DESIGN.md", "benchmarks"}, tracked
+                       "Makefile", "DESIGN.md", "benchmarks", "LICENSE"}, tracked
 
 
 def test_no_layer_below_the_cli_imports_it():

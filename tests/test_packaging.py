@@ -56,6 +56,14 @@ def test_the_wheel_holds_every_template_and_data_file(wheel):
                   "mlsysim/lineage/freshness.yaml", "mlsysim/appendix/tables.yaml"):
         assert asset in names
     assert not any(name.startswith(("templates/", "tests/")) for name in names)
+    # The licence the package declares ships with it, and its metadata names the file.
+    licence = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
+    assert len(licence) == 1, names
+    text = zipfile.ZipFile(wheel).read(licence[0]).decode()
+    assert "Apache License" in text and "Version 2.0" in text
+    meta = next(name for name in names if name.endswith(".dist-info/METADATA"))
+    metadata = zipfile.ZipFile(wheel).read(meta).decode()
+    assert "License-Expression: Apache-2.0" in metadata and "License-File: LICENSE" in metadata
 
 
 def test_the_installed_wheel_builds_a_site(wheel, tmp_path):

@@ -183,8 +183,8 @@ def test_the_build_warns_about_numbers_falling_due(builds):
     assert not any(WARNING.search(line) for line in first.notices)  # none due by 2027-06-01
     [line] = [line for line in second.notices if WARNING.search(line)]
     count, path, due = WARNING.search(line).groups()
-    status = (builds["second"] / "status" / "index.html").read_text()
-    expiring = status[status.index('id="expiring"'):status.index('id="stale"')]
+    status = (builds["second"] / "status" / "index.html").read_text().replace("<wbr>", "")
+    expiring = status[status.index('id="expiring"'):status.index('id="attention"')]
     assert f"{count} numbers fall due for re-verification by" in expiring
     rows = re.findall(r"<code>([^<]+)</code>.*?(\d{4}-\d\d-\d\d)</td>\s*<td>(\d{4}-\d\d-\d\d)</td>",
                       expiring, re.S)
@@ -237,6 +237,30 @@ def test_home_and_footer_say_whose_sources_and_how_to_cite(builds, page):
     # Without a site_url the footer cannot link (its HTML is the same on every page) and says so.
     first = (builds["first"] / "zoo/Hardware/Cloud/H100/index.html").read_text()
     assert "belong to their publishers" in first and 'href="https://example.org' not in first
+
+
+def test_home_lists_the_downloads_and_their_licence(builds, page):
+    server, base = _serve_under(builds["second"], "/book/zoo/")
+    try:
+        page.goto(base + "/book/zoo/#downloads")
+        section = page.locator("#downloads ~ ul").first
+        zoo_json = section.locator("a", has_text="zoo.json").evaluate("a => a.href")
+        data = page.request.get(zoo_json).json()
+        h100 = next(e for e in data["entries"] if e["path"] == "Hardware.Cloud.H100")
+        bandwidth = next(n for n in h100["numbers"] if n["path"].endswith("memory.bandwidth"))
+        # the second build's edit, as the source's digits and as a JSON number
+        assert (bandwidth["value"], bandwidth["number"], bandwidth["unit"]) == ("3.5", 3.5, "TB/s")
+        numbers = [n for e in data["entries"] for n in e["numbers"]]
+        assert all(isinstance(n["number"], float) for n in numbers), \
+            [n for n in numbers if not isinstance(n["number"], float)][:3]
+        licence = page.locator("#downloads ~ p", has_text="distributed under").first
+        link = licence.locator("a")
+        assert link.inner_text() == data["license"]["id"] == "Apache-2.0"
+        assert link.get_attribute("href") == "https://spdx.org/licenses/Apache-2.0.html"
+        assert "belong to their publishers" in licence.inner_text()
+        assert page.console_errors == []
+    finally:
+        server.shutdown()
 
 
 # -- the changes page -------------------------------------------------------------------

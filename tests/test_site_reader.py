@@ -28,7 +28,7 @@ PAGE_TYPES = {"home": "/", "namespace": "/zoo/Hardware/", "group": "/zoo/Hardwar
               "entry": "/zoo/Hardware/Cloud/H100/", "model": "/zoo/Models/Language/Llama3_70B/",
               "scalars": "/zoo/Literature/Training/", "source": "/sources/nvidia-h100-page-textcopy/",
               "sources": "/sources/", "status": "/status/", "using": "/using-numbers/",
-              "walls": "/walls/"}
+              "walls": "/walls/", "wall": "/walls/serving/"}
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +223,8 @@ def test_pages_fit_the_screen_and_tables_scroll(browser, base_url, viewport):
         found = page.evaluate(OVERFLOW)
         if found["wide"] or found["clipped"] or found["tables"] != found["wrapped"]:
             problems.append((path, found))
-        if viewport is DESKTOP and name in ("group", "entry", "scalars", "source") and found["overflowing"]:
+        if viewport is DESKTOP and name in ("group", "entry", "scalars", "source", "status", "wall") \
+                and found["overflowing"]:
             problems.append((path, f"{found['overflowing']} tables need scrolling at 1366 px"))
     context.close()
     assert problems == []
@@ -261,6 +262,35 @@ def test_status_lists_unverified_and_expiring_numbers(page, base_url):
     assert "Hardware.Cloud.T4.compute.peak.fp16.dense" in page.inner_text("article")
     assert page.locator("#expiring").count() == 1
     assert "freshness policy" in page.inner_text("article")
+
+
+def test_status_filters_by_namespace_and_badge(page, base_url):
+    from mlsysim.lineage.status import Status
+    from mlsysim.site.pages import SiteModel
+    from mlsysim.zoo.registry import default_zoo
+
+    numbers = SiteModel(default_zoo(), as_of=AS_OF).numbers
+    attention = [n for n in numbers if n.status in (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)]
+    wanted = [n for n in attention if n.status is Status.ESTIMATE and n.path.startswith("Models.")]
+    # A link to a badge's anchor opens the table with that badge chosen.
+    page.goto(base_url + "/status/#unverified")
+    page.wait_for_load_state("networkidle")
+    status = page.locator("select[data-facet=Status]")
+    assert status.input_value() == "Unverified"
+    unverified = sum(n.status is Status.UNVERIFIED for n in attention)
+    from playwright.sync_api import expect
+
+    expect(page.locator("#attention ~ .zoo-filter .zoo-filter-count")).to_have_text(
+        f"{unverified} of {len(attention)} rows")
+    status.select_option("Estimate")
+    page.locator("select[data-facet=Namespace]").select_option("Models")
+    rows = page.locator("#attention ~ .md-typeset__scrollwrap table tbody tr:not([hidden])")
+    assert rows.count() == len(wanted) > 0
+    cells = rows.evaluate_all("rows => rows.map(r => [r.cells[0].textContent.split('.')[0], r.cells[1].textContent.trim()])")
+    assert set(map(tuple, cells)) == {("Models", "Estimate")}
+    shown = rows.evaluate_all("rows => rows.map(r => r.cells[0].textContent)")
+    assert shown == [n.path for n in wanted]  # <wbr> break points are not copied into the text
+    assert page.console_errors == []
 
 
 # -- the view model's pieces ----------------------------------------------------------
@@ -320,7 +350,7 @@ def test_status_lists_numbers_falling_due_within_180_days():
     from mlsysim.zoo.registry import Zoo
 
     status = render_docs(SiteModel(Zoo(), as_of=dt.date(2028, 6, 1)))["status.md"]
-    expiring = status[status.index("## Expiring within 180 days"):status.index("## Stale")]
+    expiring = status[status.index("## Expiring within 180 days"):status.index("## Needing attention")]
     assert "numbers fall due for re-verification by 2028-11-28" in expiring
     due = re.findall(r"\| (\d{4}-\d\d-\d\d) \| (\d{4}-\d\d-\d\d) \|", expiring)
     assert due and all("2028-06-01" <= d <= "2028-11-28" for _, d in due)

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from ..escaping import terminal
 from .contract import Output, dumps
 
 
@@ -14,7 +15,7 @@ def walls_command(
                                                         "tail_latency): show it alone."),
         output: Output = typer.Option(Output.text, "-o", "--output", help="text, json or markdown")) -> None:
     """The 22 walls: the constraint each states, its equation and the solver that resolves it."""
-    from ..walls import wall, walls
+    from ..walls import run_example, wall, walls
 
     chosen = walls() if name is None else (wall(name),)  # an unknown name: the contract's error line
     if output is Output.json:
@@ -31,6 +32,12 @@ def walls_command(
         typer.echo(f"{item.number:>2}. {item.name} ({item.domain}) -> {solver}")
         if name is not None or len(chosen) == 1:
             typer.echo(f"    {item.constraint}\n    {item.equation}")
+            if item.example is not None:
+                worked = run_example(item)
+                inputs = terminal(", ".join(f"{key}={value}" for key, value in worked.inputs))
+                typer.echo(f"    Worked example: {item.solver}({inputs})")
+                for field, value, _ in worked.outputs:
+                    typer.echo(f"      {field}: {terminal(value)}")
     if name is None:
         resolved = sum(1 for item in chosen if item.solver)
         typer.echo(f"{resolved} of {len(chosen)} walls have a solver; `mlsysim walls NAME` shows one "

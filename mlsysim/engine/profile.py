@@ -9,6 +9,24 @@ from ..formatting import number, quantity, si
 from .precision import formats, weight_only_note
 
 
+#: What each result of a pass means, for listings that describe fields (a wall's worked example).
+FIELDS = {
+    "latency": "Time of one pass: the roofline's larger of compute time and memory time.",
+    "throughput": "Samples (or tokens, for a decoder) per second at that latency.",
+    "bottleneck": "Which roof binds: compute or memory.",
+    "mfu": "Model FLOPs utilisation: achieved FLOP/s over the chip's dense peak.",
+    "feasible": "Whether weights, activations and caches fit in device memory.",
+    "energy": "Energy of one pass from idle power and utilisation (or TDP, an upper bound).",
+    "memory_footprint": "Bytes the pass needs resident: weights plus activations or KV cache.",
+    "memory_capacity": "The device's memory capacity.",
+    "compute_time": "FLOPs over the efficiency-scaled peak rate.",
+    "memory_time": "Bytes moved over the efficiency-scaled memory bandwidth.",
+    "flops": "Floating-point operations of the pass.",
+    "memory_traffic": "Bytes the pass moves to and from device memory.",
+    "arithmetic_intensity": "FLOPs per byte moved; compared with the chip's ridge point.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PerformanceProfile:
     """What one pass of a workload costs on one device, and why.

@@ -16,12 +16,14 @@ from pint.errors import DimensionalityError
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from .. import escaping
+from ..errors import MlsysimError
 from ..lineage.expiry import EXPIRY_HORIZON_DAYS, due_date, falling_due
 from ..lineage.status import Status, status_of
 from .changes import Snapshot, compare, snapshot
 from .charts import has_roofline, roofline_context
 from ..appendix.render import BINARY_COUNTERPART  # GiB stays GiB in a GB column, as in the appendix
 from .citation import bibliography, bibtex_entry, csl_json
+from .wall_pages import wall_pages
 from .pages import SECTION_TITLES, SiteModel, format_value, group_digits, relative, short_label, sort_key
 
 ATTENTION = (Status.STALE, Status.UNVERIFIED, Status.ESTIMATE)
@@ -46,7 +48,8 @@ def environment(overrides: Path | None = None) -> Environment:
                       finalize=escaping.markdown_inline, keep_trailing_newline=True,
                       undefined=StrictUndefined)
     env.filters.update(block=escaping.markdown_block, href=escaping.href, code=escaping.code,
-                       attr=escaping.html_attribute, yaml=yaml_string)
+                       attr=escaping.html_attribute, yaml=yaml_string, pre=escaping.html_pre,
+                       path=escaping.breakable_code)
     return env
 
 
@@ -55,9 +58,6 @@ def svg_environment(overrides: Path | None = None) -> Environment:
     return Environment(loader=template_loader(overrides), autoescape=True,
                        keep_trailing_newline=True, undefined=StrictUndefined)
 
-
-#: The 22 walls (mlsysim/walls.yaml) as one page.
-WALLS_PAGE = "walls.md"
 
 #: The Zoo's sources for reference managers, at the site's root.
 BIBTEX_FILE = "sources.bib"
@@ -105,7 +105,7 @@ def render_docs(model: SiteModel, templates: Path | None = None,
     for source in model.sources.values():
         files[source.page] = env.get_template("site/source.md.j2").render(**_source(model, source))
     files["zoo.json"] = export_json(model)
-    files[WALLS_PAGE] = env.get_template("site/walls.md.j2").render(**_walls())
+    files.update(wall_pages(model, env))
     files["changes.md"] = env.get_template("site/changes.md.j2").render(
         **_changes(model, previous, snapshot(json.loads(files["zoo.json"]))))
     cited = [(key, source.record) for key, source in sorted(model.sources.items())]
@@ -141,10 +141,26 @@ def _home(model: SiteModel) -> dict[str, Any]:
                            "verified": sum(n.status is Status.VERIFIED for n in numbers)})
     return {"as_of": model.as_of.isoformat(), "total_entries": len(model.entries),
             "total_numbers": len(model.numbers), "namespaces": namespaces,
-            "statuses": _status_rows(model),
+            "statuses": _status_rows(model), "license": data_license(),
+            "zoo_json": "zoo.json", "bib": BIBTEX_FILE, "csl": CSL_FILE,
             "meta": f"The mlsysim Zoo: {len(model.numbers)} numbers of ML hardware, models and "
                     f"systems in {len(model.entries)} entries, each with its source, the date it "
                     f"was checked and its status, as of {model.as_of.isoformat()}."}
+
+
+def data_license() -> dict[str, str]:
+    """The licence the Zoo's records are distributed under: the package's own (its
+    ``License-Expression``), since the records ship inside it."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        expression = metadata("mlsysim").get("License-Expression") or ""
+    except PackageNotFoundError:
+        expression = ""
+    if not expression:
+        raise MlsysimError("mlsysim's package metadata states no licence (License-Expression); "
+                           "install it (pip install -e .) so the downloads can say theirs")
+    return {"id": expression, "url": f"https://spdx.org/licenses/{expression}.html"}
 
 
 def _due(model: SiteModel, record, path: str) -> tuple[dt.date | None, str]:
@@ -165,13 +181,16 @@ def _status(model: SiteModel) -> dict[str, Any]:
                 "source_href": relative("status.md", n.source.page)}
 
     attention = [{"name": status.value, "anchor": status.value.lower(),
-                  "numbers": [line(n) for n in model.numbers if n.status is status]}
-                 for status in ATTENTION]
+                  "count": sum(n.status is status for n in model.numbers)} for status in ATTENTION]
+    needing = [{**line(n), "status": n.status.value,
+                "css": n.status.css_class}
+               for status in ATTENTION for n in model.numbers if n.status is status]
     horizon = model.as_of + dt.timedelta(days=EXPIRY_HORIZON_DAYS)
     rows = [{**line(model.by_path[d.path]), "verified": d.verified.isoformat(),
              "expires": d.due.isoformat()} for d in expiring(model)]
     kinds = ", ".join(f"{kind} {days} days" for kind, days in sorted(model.policy.kinds.items()))
     return {"as_of": model.as_of.isoformat(), "statuses": _status_rows(model), "attention": attention,
+            "rows": needing,
             "horizon": EXPIRY_HORIZON_DAYS, "horizon_date": horizon.isoformat(), "expiring": rows,
             "policy_text": f"The freshness policy gives each kind of source a maximum age: {kinds}. "
                            "A verified number past its age becomes Stale and fails the build.",
@@ -407,35 +426,34 @@ def _cited_by(source) -> str:
     return f"cited by {len(paths)} numbers of the mlsysim Zoo, {paths[0]} first"
 
 
+def _numeric(text: str) -> float | None:
+    """A number's value as a JSON number (in its ``unit``); ``value`` keeps the source's digits."""
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
 def export_json(model: SiteModel) -> str:
-    """The whole Zoo with provenance: entries, every number with unit and source, every record."""
+    """The whole Zoo with provenance: entries, every number with its value as stated (text,
+    the source's digits), as a JSON number, its unit and its source; every record."""
     entries = []
     for entry in model.entries:
         record = entry["record"]
         entries.append({
             "path": record.path, "name": record.name, "description": record.description,
             "fields": record.model_dump(mode="json"),
-            "numbers": [{"path": n.path, "value": n.value, "unit": n.unit, "qualifier": n.qualifier,
+            "numbers": [{"path": n.path, "value": n.value, "number": _numeric(n.value),
+                         "unit": n.unit, "qualifier": n.qualifier,
                          **({"bound": n.bound} if n.bound else {}),
                          "status": n.status.value, "source": n.source.key}
                         for n in entry["numbers"]],
         })
     sources = {key: source.record.model_dump(mode="json") for key, source in sorted(model.sources.items())}
-    return json.dumps({"as_of": model.as_of.isoformat(), "entries": entries, "sources": sources},
+    return json.dumps({"as_of": model.as_of.isoformat(), "license": data_license(),
+                       "entries": entries, "sources": sources},
                       indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 __all__ = ["render_docs", "write_docs", "export_json", "format_value"]
-
-
-def _walls() -> dict[str, Any]:
-    """The walls grouped by domain, for site/walls.md.j2."""
-    from ..walls import DOMAINS, walls
-
-    items = walls()
-    return {"walls": items, "resolved": sum(1 for w in items if w.solver),
-            "domains": [{"title": domain.title(), "anchor": domain,
-                         "walls": [w for w in items if w.domain == domain]} for domain in DOMAINS],
-            "meta": f"The {len(items)} walls of ML systems: constraint, equation and the mlsysim "
-                    "solver that resolves each."}
 
