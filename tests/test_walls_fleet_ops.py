@@ -265,10 +265,18 @@ def test_registered_and_named_by_their_walls():
 
 
 def test_the_wall_examples_run():
-    tenants = MultiTenantModel().solve(**MULTI_TENANT_EXAMPLE)
-    assert tenants.feasible and tenants.utilization_gain < 1
-    safety = SafetyModel().solve(**SAFETY_EXAMPLE)
-    assert safety.feasible and safety.cost_per_request is not None
+    from mlsysim.walls import run_example, walls
+
+    by_key = {wall.key: wall for wall in walls()}
+    assert by_key["multi_tenant"].example.inputs == MULTI_TENANT_EXAMPLE
+    assert by_key["safety"].example.inputs == SAFETY_EXAMPLE
+    tenants = dict((name, shown) for name, shown, _ in
+                   run_example(by_key["multi_tenant"]).outputs)
+    assert tenants["mode"] == "spatial (MIG)" and tenants["feasible"] == "True"
+    safety = run_example(by_key["safety"])
+    assert "Infrastructure.RentalPrices.H100" in safety.zoo_paths
+    assert "Models.Language.LlamaGuard3_8B" in safety.zoo_paths
+    assert SafetyModel().solve(**SAFETY_EXAMPLE).cost_per_request is not None
 
 
 def test_results_round_trip_through_to_dict():
