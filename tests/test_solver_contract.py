@@ -27,7 +27,8 @@ BUILT_IN = ("ServingModel", "DistributedModel", "CheckpointModel", "ReliabilityM
             "ScalingLawModel", "ReasoningModel", "CompressionModel",
             "MoERoutingModel", "SensitivityModel",
             "ChunkedPrefillModel", "DisaggregatedServingModel", "PrefixCachingModel", "SynthesisModel",
-            "SoftwareEfficiencyModel", "DataPipelineModel", "LocalityModel")
+            "SoftwareEfficiencyModel", "DataPipelineModel", "LocalityModel", "MultiTenantModel",
+            "SafetyModel")
 runner = CliRunner()
 
 

@@ -18,8 +18,10 @@ from .distributed import DistributedModel, DistributedResult
 from .economics import EconomicsModel, EconomicsResult
 from .locality import LocalityModel, LocalityResult
 from .moe_routing import MoERoutingModel, MoERoutingResult
+from .multi_tenant import MultiTenantModel, MultiTenantResult
 from .reasoning import ReasoningModel, ReasoningResult
 from .reliability import ReliabilityModel, ReliabilityResult
+from .safety import SafetyModel, SafetyResult
 from .scaling_law import ScalingLawModel, ScalingLawResult
 from .sensitivity import SensitivityModel, SensitivityResult
 from .serving import ServingModel, ServingResult
@@ -34,8 +36,8 @@ __all__ = [
     "DataPipelineModel", "DataPipelineResult", "DisaggregatedServingModel",
     "DisaggregatedServingResult", "DistributedModel", "DistributedResult", "EconomicsModel",
     "EconomicsResult", "ForwardModel", "LocalityModel", "LocalityResult", "MoERoutingModel",
-    "MoERoutingResult", "PrefixCachingModel", "PrefixCachingResult", "ReasoningModel",
-    "ReasoningResult", "ReliabilityModel", "ReliabilityResult", "ScalingLawModel",
+    "MoERoutingResult", "MultiTenantModel", "MultiTenantResult", "PrefixCachingModel", "PrefixCachingResult", "ReasoningModel",
+    "ReasoningResult", "ReliabilityModel", "ReliabilityResult", "SafetyModel", "SafetyResult", "ScalingLawModel",
     "ScalingLawResult", "SensitivityModel", "SensitivityResult", "ServingModel", "ServingResult",
     "SoftwareEfficiencyModel", "SoftwareEfficiencyResult", "SolverResult", "SustainabilityModel",
     "SustainabilityResult", "SynthesisModel", "SynthesisResult", "TailLatencyModel",

@@ -41,6 +41,8 @@ from .synthesis import SynthesisModel, SynthesisResult
 from .software import SoftwareEfficiencyModel, SoftwareEfficiencyResult
 from .data_pipeline import DataPipelineModel, DataPipelineResult
 from .locality import LocalityModel, LocalityResult
+from .multi_tenant import MultiTenantModel, MultiTenantResult
+from .safety import SafetyModel, SafetyResult
 
 #: Scenario modes (``ScenarioSpec.mode``) a solver may serve.
 MODES = ("inference", "serving", "training")
@@ -242,3 +244,9 @@ register(DataPipelineModel, result=DataPipelineResult, modes=("inference", "trai
 register(LocalityModel, result=LocalityResult, modes=("inference", "serving"),
          summary="Locality wall: time and energy to move data from a memory level (SRAM to "
                  "storage) to the compute; decode speed when weights stream from it.")
+register(MultiTenantModel, result=MultiTenantResult, modes=("inference", "serving"),
+         summary="Multi-tenant wall: LLM tenants sharing one GPU as MIG slices or by "
+                 "time-slicing; per-tenant latency and fit, aggregate throughput, which binds.")
+register(SafetyModel, result=SafetyResult, modes=("inference", "serving"),
+         summary="Safety wall: latency, GPU time and cost of guard-model checks (Llama Guard) "
+                 "on the prompt and the answer, with regeneration of flagged answers.")
