@@ -129,3 +129,13 @@ def test_every_measurement_names_its_file_and_quoted_value_and_a_source_record()
         if m.scenario:  # MLPerf results: the LoadGen summary's path and the VALID verdict
             assert "mlperf_log_summary.txt" in m.notes and "VALID" in m.notes, m.id
             assert not math.isnan(m.measured)
+
+
+def test_mlperf_tiny_points_are_compared_in_their_own_class():
+    from mlsysim.validation import validate
+
+    tiny = [m for m in load_measurements() if m.hardware.startswith("Hardware.Tiny.")]
+    assert len({m.source for m in tiny}) >= 2  # leave-one-source-out has something to fit on
+    report = validate(tiny, held_out=False)
+    assert len(report.rows) == len(tiny)
+    assert {r.workload_class for r in report.rows} == {"tiny"}

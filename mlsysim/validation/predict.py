@@ -28,6 +28,8 @@ def workload_class(m: Measurement, entry) -> str:
         return "training" if transformer else "cnn_training"
     if m.scenario == "server":
         return "mlperf_server"
+    if m.hardware.startswith("Hardware.Tiny."):
+        return "tiny"
     if m.metric == "latency" and (m.batch_size or 1) == 1:
         return "single_stream"
     return "batch_inference"
