@@ -139,3 +139,34 @@ def test_mlperf_tiny_points_are_compared_in_their_own_class():
     report = validate(tiny, held_out=False)
     assert len(report.rows) == len(tiny)
     assert {r.workload_class for r in report.rows} == {"tiny"}
+
+
+def test_validate_flags_an_mlperf_configuration_the_model_calls_infeasible():
+    from mlsysim.validation import validate
+
+    # Llama2-70B in fp16 is 140 GB of weights; one 24 GB L4 cannot hold it.
+    llm = dict(BASE, id="too-big", workload="Models.Language.Llama2_70B", mode="decode",
+               hardware="Hardware.Cloud.L4", devices=1, precision="fp16", unit="tokens/s",
+               seq_len=256, output_len=128, scenario="offline")
+    report = validate([Measurement(**llm)], held_out=False)
+    assert report.to_dict()["infeasible"] == ["too-big"]
+
+
+def test_a_scenario_point_with_a_latency_metric_is_skipped_with_the_reason():
+    with pytest.raises(NotComparable, match="MLPerf server results are throughputs, got "
+                                            "metric 'latency'"):
+        predict(Measurement(**dict(BASE, metric="latency", unit="ms"), scenario="server"))
+
+
+def test_an_unknown_scenario_names_the_entry_and_field(tmp_path):
+    from mlsysim.errors import ZooError
+    from mlsysim.validation.measurements import load_measurements as load
+
+    bad = tmp_path / "m.yaml"
+    bad.write_text("- id: bad-scenario\n  workload: Models.Vision.ResNet50\n"
+                   "  hardware: Hardware.Cloud.H100\n  devices: 1\n  mode: inference\n"
+                   "  scenario: multistream\n  metric: throughput\n  measured: 1\n"
+                   "  unit: samples/s\n  scope: system\n  source: s\n")
+    with pytest.raises(ZooError, match="bad-scenario") as info:
+        load(bad)
+    assert "scenario" in str(info.value)
