@@ -50,7 +50,9 @@ class Prediction:
 def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None = None) -> Prediction:
     """Predict ``m.metric`` for ``m``'s configuration, in ``m.unit``."""
     if m.precision is None:
-        raise NotComparable("precision not stated")
+        also = ("; nor the mean prompt tokens of the benchmark's dataset"
+                if m.scenario and m.mode == "decode" and m.seq_len is None else "")
+        raise NotComparable("precision not stated" + also)
     entry = _entry(m.workload)
     cls = workload_class(m, entry)
     eta, eta_mem = (efficiencies or {}).get(cls) or calibration.efficiency_for(cls)
