@@ -99,7 +99,7 @@ def largest_rate(batch: int, service: float, devices: int, limit: float,
                 hi = m2
             else:
                 lo = m1
-        lo, hi = lo, capacity
+        hi = capacity
     if latency(lo) > limit:
         return 0.0
     for _ in range(_STEPS):
@@ -115,12 +115,12 @@ def server_rate_per_sample_model(entry, hardware, devices: int, precision: str, 
                                  eta_mem: float, limit: float, max_batch: int,
                                  seq_len: int | None = None) -> tuple[float, int, bool]:
     """(largest server rate in samples/s, the batch that reaches it, feasible)."""
-    best, best_batch, feasible = 0.0, 1, True
+    best, best_batch, feasible = 0.0, 1, None
     batch = 1
     while batch <= max_batch:
         profile = Engine.solve(entry, hardware, batch_size=batch, precision=precision,
                                efficiency=eta, memory_efficiency=eta_mem, seq_len=seq_len)
-        if batch == 1:
+        if feasible is None:  # batch 1's verdict stands until a larger batch wins
             feasible = bool(profile.feasible)
         service = profile.latency.m_as("s")
         if service >= limit:
@@ -130,9 +130,9 @@ def server_rate_per_sample_model(entry, hardware, devices: int, precision: str, 
             continue
         rate = largest_rate(batch, service, devices, limit)
         if rate > best:
-            best, best_batch = rate, batch
+            best, best_batch, feasible = rate, batch, bool(profile.feasible)
         batch *= 2
-    return best, best_batch, feasible
+    return best, best_batch, bool(feasible)
 
 
 def llm_offline(entry, hardware, input_tokens: int, output_tokens: int, tp: int,
