@@ -170,3 +170,13 @@ def test_an_unknown_scenario_names_the_entry_and_field(tmp_path):
     with pytest.raises(ZooError, match="bad-scenario") as info:
         load(bad)
     assert "scenario" in str(info.value)
+
+
+def test_long_ids_keep_their_scenario_in_the_table():
+    from mlsysim.validation.report import _short
+
+    ident = "mlperf-inf-v4.1-supermicro-as-8125gs-tnhr-h100-sxm-80gbx8-trt-resnet50-server"
+    # 50 characters: the first 22, "...", the last 25.
+    assert _short(ident) == ident[:22] + "..." + ident[-25:]
+    assert len(_short(ident)) == 50 and _short(ident).endswith("resnet50-server")
+    assert _short("short-id") == "short-id"
