@@ -8,7 +8,9 @@ from mlsysim.validation import load_measurements, validate
 from mlsysim.zoo.registry import Zoo
 
 #: A regression guard on the headline, the held-out (leave-one-source-out) median error:
-#: 29.1 % over 32 measurements at the time of writing, plus a little room. The in-sample
+#: 29.1 % over 32 measurements when it was set; 20.4 % over 144 once MLPerf Offline/Server
+#: (mostly ResNet-50, many submitters) and MLPerf Tiny results joined. The limit is kept, not
+#: tightened: the new points are many similar systems and would make a tight guard brittle. The in-sample
 #: figure is reported beside it but guards nothing (it scores points the fit has seen).
 HELD_OUT_ERROR_LIMIT = 0.33
 MIN_COMPARED = 20

@@ -12,11 +12,14 @@ from mlsysim.validation.report import summary
 
 
 def _batch_inference_points():
+    """The first six ResNet-50 batch-inference points (four sources). Kept small on purpose:
+    the fit minimizes a median, so one wrong point among the ~30 such points the set now holds
+    would not move it, and the test below needs a point that does."""
     from mlsysim.validation.predict import _entry, workload_class
 
     return [m for m in load_measurements() if m.precision
             and workload_class(m, _entry(m.workload)) == "batch_inference"
-            and m.workload.endswith("ResNet50") and "H200" not in m.hardware]
+            and m.workload.endswith("ResNet50") and "H200" not in m.hardware][:6]
 
 
 def test_summary_median_and_90th_percentile_by_hand():

@@ -17,7 +17,8 @@ GROUP = "Literature.Calibration"
 #: Workload class -> the prefix of its two entries ({Prefix}ComputeEfficiency, ...MemoryEfficiency).
 WORKLOAD_CLASSES = {"decode": "Decode", "prefill": "Prefill", "training": "Training",
                     "batch_inference": "BatchInference", "single_stream": "SingleStream",
-                    "cnn_training": "CnnTraining"}
+                    "cnn_training": "CnnTraining", "mlperf_server": "MlperfServer",
+                    "tiny": "Tiny"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -45,7 +46,9 @@ def efficiency_for(workload_class: str) -> tuple[float, float]:
 
     Classes (``WORKLOAD_CLASSES``): LLM ``decode`` and ``prefill``; transformer ``training``;
     ``batch_inference`` and ``single_stream`` (batch-1 latency) of per-sample models such as
-    CNNs; ``cnn_training``.
+    CNNs; ``cnn_training``; ``mlperf_server`` (a per-sample model's MLPerf Server result: the
+    arrival rate it sustains under the latency bound, used by mlsysim.validation only);
+    ``tiny`` (batch-1 inference on a microcontroller, MLPerf Tiny; validation only).
     """
     prefix = WORKLOAD_CLASSES.get(workload_class)
     if prefix is None:

@@ -42,6 +42,10 @@ class Measurement(BaseModel):
     system: RegistryPath | None = Field(
         default=None, description="The Systems.Nodes entry the run used, e.g. "
         "Systems.Nodes.DGX_H100; with global_batch, training is predicted by DistributedModel.")
+    scenario: Literal["offline", "server"] | None = Field(
+        default=None, description="MLPerf Inference scenario: 'offline' (all samples at once; "
+        "the system's maximum throughput) or 'server' (Poisson arrivals; the largest rate at "
+        "which the benchmark's latency bounds hold). None for other benchmarks.")
     metric: Literal["throughput", "latency", "mfu", "tflops_per_device"]
     measured: float = Field(gt=0)
     unit: str

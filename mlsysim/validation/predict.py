@@ -26,6 +26,10 @@ def workload_class(m: Measurement, entry) -> str:
     transformer = hasattr(entry, "heads")
     if m.mode == "training":
         return "training" if transformer else "cnn_training"
+    if m.scenario == "server":
+        return "mlperf_server"
+    if m.hardware.startswith("Hardware.Tiny."):
+        return "tiny"
     if m.metric == "latency" and (m.batch_size or 1) == 1:
         return "single_stream"
     return "batch_inference"
@@ -46,7 +50,9 @@ class Prediction:
 def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None = None) -> Prediction:
     """Predict ``m.metric`` for ``m``'s configuration, in ``m.unit``."""
     if m.precision is None:
-        raise NotComparable("precision not stated")
+        also = ("; nor the mean prompt tokens of the benchmark's dataset"
+                if m.scenario and m.mode == "decode" and m.seq_len is None else "")
+        raise NotComparable("precision not stated" + also)
     entry = _entry(m.workload)
     cls = workload_class(m, entry)
     eta, eta_mem = (efficiencies or {}).get(cls) or calibration.efficiency_for(cls)
@@ -55,6 +61,9 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
 
     if m.mode == "training" and m.system is not None and m.global_batch is not None:
         return _predict_distributed(m, entry, cls, eta)
+
+    if m.scenario is not None:
+        return _predict_mlperf(m, entry, cls, eta, eta_mem)
 
     if m.mode in ("inference", "training"):
         is_llm = getattr(entry, "architecture", "") == "decoder"
@@ -118,6 +127,64 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
     return Prediction(Quantity(value, "token/s").m_as(_unit(m.unit)), cls,
                       f"batch {m.batch_size}, context {prompt}+{m.output_len}, tp {tp}",
                       step.feasible)
+
+
+def _predict_mlperf(m: Measurement, entry, cls: str, eta: float, eta_mem: float) -> Prediction:
+    """An MLPerf Inference Offline or Server result (see mlsysim.validation.mlperf)."""
+    from . import mlperf
+
+    is_llm = getattr(entry, "architecture", "") == "decoder"
+    if m.metric != "throughput":
+        raise NotComparable(f"MLPerf {m.scenario} results are throughputs, got metric "
+                            f"{m.metric!r}")
+    if is_llm:
+        if m.seq_len is None:
+            raise NotComparable("mean prompt tokens of the benchmark's dataset not stated")
+        if m.output_len is None or m.output_len < 2:
+            raise NotComparable("mean generated tokens per sample not stated")
+        tp = m.tp_size or 1
+        if m.devices % tp:
+            raise NotComparable(f"{m.devices} devices are not whole tp {tp} replicas")
+        replicas = m.devices // tp
+        if m.scenario == "offline":
+            r = mlperf.llm_offline(entry, _hw(m), m.seq_len, m.output_len, tp, m.precision, eta,
+                                   eta_mem)
+            tokens = float(r.throughput.m_as("token/s")) * replicas if r.feasible else 0.0
+            detail = f"offline, batch {r.batch_size} ({r.binding}), tp {tp} x {replicas}"
+            feasible = bool(r.feasible)
+        else:
+            bounds = mlperf.server_bounds(m.workload)
+            if bounds is None or len(bounds) != 2:
+                raise NotComparable(f"no MLPerf TTFT/TPOT bound for {m.workload} in "
+                                    "Literature.MLPerf")
+            rate, feasible = mlperf.llm_server_rate(entry, _hw(m), m.seq_len, m.output_len, tp,
+                                                    m.precision, eta, eta_mem, *bounds)
+            tokens = rate * replicas * m.output_len
+            detail = f"server, {rate:.3g} requests/s per replica, tp {tp} x {replicas}"
+        value = tokens / (m.devices if m.scope == "per_device" else 1)
+        return Prediction(Quantity(value, "token/s").m_as(_unit(m.unit)), cls,
+                          f"prompt {m.seq_len}, output {m.output_len}, {detail}", feasible)
+
+    if getattr(entry, "architecture", "") == "encoder" and m.seq_len is None:
+        raise NotComparable("mean sequence length not stated")
+    if m.scenario == "offline":
+        batch = m.batch_size or mlperf.offline_batch()
+        profile = Engine.solve(entry, _hw(m), batch_size=batch, precision=m.precision,
+                               efficiency=eta, memory_efficiency=eta_mem, seq_len=m.seq_len)
+        rate = profile.throughput.m_as("sample/s") * m.devices
+        detail, feasible = f"offline, batch {batch} on each of {m.devices}", profile.feasible
+    else:
+        bounds = mlperf.server_bounds(m.workload)
+        if bounds is None:
+            raise NotComparable(f"no MLPerf server latency bound for {m.workload} in "
+                                "Literature.MLPerf")
+        cap = m.batch_size or mlperf.offline_batch()
+        rate, batch, feasible = mlperf.server_rate_per_sample_model(
+            entry, _hw(m), m.devices, m.precision, eta, eta_mem, bounds[0], cap, m.seq_len)
+        detail = f"server, P99 <= {bounds[0] * 1e3:g} ms at batch {batch} on {m.devices}"
+    value = rate / (m.devices if m.scope == "per_device" else 1)
+    return Prediction(Quantity(value, "sample/s").m_as(_unit(m.unit)), cls, detail,
+                      bool(feasible))
 
 
 def _predict_distributed(m: Measurement, entry, cls: str, eta: float) -> Prediction:

@@ -135,18 +135,26 @@ class ValidationReport:
         for r in self.rows:
             m = r.measurement
             h = held.get(m.id)
-            lines.append(f"{m.id[:50]:<50} {r.predicted:>12.4g} {m.measured:>12.4g} "
+            lines.append(f"{_short(m.id):<50} {r.predicted:>12.4g} {m.measured:>12.4g} "
                          f"{m.unit:<10} {r.error:>+9.1%} "
                          + (f"{h.error:>+9.1%}" if h else f"{'-':>9}")
                          + ("" if r.feasible else "  INFEASIBLE: the model says it does not fit"))
         for m, reason in self.skipped:
-            lines.append(f"{m.id[:50]:<50} {'skipped':>12}  ({reason})")
+            lines.append(f"{_short(m.id):<50} {'skipped':>12}  ({reason})")
         lines.extend(self.headline())
         infeasible = sum(not r.feasible for r in self.rows)
         lines.append(f"{len(self.skipped)} skipped"
                      + (f"; {infeasible} measured configuration(s) the model calls infeasible "
                         "(out of memory), flagged above" if infeasible else ""))
         return "\n".join(lines)
+
+
+def _short(ident: str, width: int = 50) -> str:
+    """An id cut to ``width`` in the middle, so that its end (scenario, benchmark) shows."""
+    if len(ident) <= width:
+        return ident
+    tail = width // 2
+    return ident[:width - tail - 3] + "..." + ident[-tail:]
 
 
 def validate(measurements: list[Measurement] | None = None,
