@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .prune import prune_unused_assets
+from .prune import collapse_pages, prune_unused_assets
 from ..appendix.tables import DECLARATION_FILE
 from ..errors import MlsysimError, shown
 from ..escaping import UnsafeText
@@ -185,6 +185,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
                                     site_url)
 
         prune_unused_assets(staging / "site")  # source maps, unused search languages
+        collapse_pages(staging / "site")  # Material's indentation: a quarter of each page
         progress("Checking the built site")
         _post_checks(staging / "site", files)
         (staging / "site" / SITE_MARKER).write_text(SITE_MARKER_TEXT, encoding="utf-8")
