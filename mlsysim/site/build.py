@@ -59,6 +59,8 @@ DEFAULT_MKDOCS = CONTENT_DIR / "mkdocs.yml"
 ASSET_FOLDERS = ("stylesheets", "javascripts")
 EXTRA_CSS = ("stylesheets/badges.css",)
 EXTRA_JAVASCRIPT = ("javascripts/tablesort.js", "javascripts/tablefilter.js")
+#: Theme overrides (the 404 page), used unless the MkDocs file sets its own custom_dir.
+THEME_OVERRIDES = CONTENT_DIR / "overrides"
 
 
 class SiteBuildError(MlsysimError):
@@ -377,6 +379,8 @@ def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.d
         config.extra_css.extend(css for css in EXTRA_CSS if css not in config.extra_css)
         listed = {str(script) for script in config.extra_javascript}
         config.extra_javascript.extend(js for js in EXTRA_JAVASCRIPT if js not in listed)
+        if not config.theme.custom_dir:
+            config.theme.dirs.insert(0, str(THEME_OVERRIDES))
         build(config)
         return config.site_url or ""
     except (Abort, ConfigurationError) as exc:
