@@ -165,6 +165,12 @@ def test_the_404_page_works_under_a_sub_path(builds, page):
         assert any(link.endswith("/book/zoo/zoo/Hardware/") for link in links)
         for link in sorted(set(links)):
             assert page.request.get(link.split("#")[0]).status == 200, link
+        # The page says what happened and offers the ways on, each working under the sub-path.
+        assert page.locator("article h1").inner_text() == "Not in the Zoo"
+        offered = page.evaluate("[...document.querySelectorAll('article a[href]')].map(a => a.href)")
+        assert len(offered) == 6 and all("/book/zoo/" in link for link in offered), offered
+        for link in offered:
+            assert page.request.get(link).status == 200, link
         page.click("a.md-nav__link[href$='/book/zoo/status/']")
         page.wait_for_load_state("networkidle")
         assert page.url.endswith("/book/zoo/status/") and page.title().startswith("Status")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .prune import prune_unused_assets
+from .prune import collapse_pages, prune_unused_assets
 from ..appendix.tables import DECLARATION_FILE
 from ..errors import MlsysimError, shown
 from ..escaping import UnsafeText
@@ -59,6 +59,8 @@ DEFAULT_MKDOCS = CONTENT_DIR / "mkdocs.yml"
 ASSET_FOLDERS = ("stylesheets", "javascripts")
 EXTRA_CSS = ("stylesheets/badges.css",)
 EXTRA_JAVASCRIPT = ("javascripts/tablesort.js", "javascripts/tablefilter.js")
+#: Theme overrides (the 404 page), used unless the MkDocs file sets its own custom_dir.
+THEME_OVERRIDES = CONTENT_DIR / "overrides"
 
 
 class SiteBuildError(MlsysimError):
@@ -185,6 +187,7 @@ def build_site(out: Path, *, zoo: Zoo | None = None, as_of: dt.date | None = Non
                                     site_url)
 
         prune_unused_assets(staging / "site")  # source maps, unused search languages
+        collapse_pages(staging / "site")  # Material's indentation: a quarter of each page
         progress("Checking the built site")
         _post_checks(staging / "site", files)
         (staging / "site" / SITE_MARKER).write_text(SITE_MARKER_TEXT, encoding="utf-8")
@@ -376,6 +379,8 @@ def _mkdocs_build(config_file: Path, docs_dir: Path, site_dir: Path, as_of: dt.d
         config.extra_css.extend(css for css in EXTRA_CSS if css not in config.extra_css)
         listed = {str(script) for script in config.extra_javascript}
         config.extra_javascript.extend(js for js in EXTRA_JAVASCRIPT if js not in listed)
+        if not config.theme.custom_dir:
+            config.theme.dirs.insert(0, str(THEME_OVERRIDES))
         build(config)
         return config.site_url or ""
     except (Abort, ConfigurationError) as exc:

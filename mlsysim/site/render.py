@@ -468,7 +468,7 @@ def export_json(model: SiteModel) -> str:
     sources = {key: source.record.model_dump(mode="json") for key, source in sorted(model.sources.items())}
     return json.dumps({"as_of": model.as_of.isoformat(), "license": data_license(),
                        "entries": entries, "sources": sources},
-                      indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+                      separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n"
 
 
 __all__ = ["render_docs", "write_docs", "export_json", "format_value"]
