@@ -69,8 +69,8 @@ def test_an_example_the_solver_refuses_is_reported_with_the_solvers_reason():
 
 
 def test_an_example_needs_a_solver(tmp_path, monkeypatch):
-    text = walls_module.WALLS_FILE.read_text().replace(
-        "    solver: null\n", "    solver: null\n    example: {inputs: {}, show: [x]}\n", 1)
+    # Wall 1 keeps its example but loses its solver.
+    text = walls_module.WALLS_FILE.read_text().replace("    solver: Engine\n", "    solver: null\n", 1)
     fake = tmp_path / "walls.yaml"
     fake.write_text(text)
     monkeypatch.setattr(walls_module, "WALLS_FILE", fake)

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..engine.checks import check_count, check_quantity, resolve_entry, show
 from ..errors import InputError
-from ..formatting import number, si
+from ..formatting import number
 from ..solvers.base import Quantity
 from .base import OptimizerResult
 from .pareto import pareto_front
