@@ -116,6 +116,15 @@ def wall(name: str) -> Wall:
                            name=name[:60])
 
 
+def binding_line(key: str, why: str = "") -> str:
+    """The trace line naming the wall that binds a result, by its number and name:
+    ``Binding wall: 2. Memory wall (why)``. ``key`` is a wall's key (memory, batching)."""
+    from .solvers.base import BINDING_PREFIX
+
+    item = wall(key)
+    return f"{BINDING_PREFIX}{item.number}. {item.name}" + (f" ({why})" if why else "")
+
+
 #: A dotted Zoo path inside a trace line: "(Literature.Calibration.DecodeMemoryEfficiency)".
 _ZOO_PATH = re.compile(r"\b(?:Hardware|Models|Systems|Infrastructure|Ops|Scenarios|ReferenceStats|"
                        r"Literature)(?:\.[A-Za-z0-9_]+)+")

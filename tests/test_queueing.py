@@ -135,7 +135,7 @@ def test_tail_latency_mm1_by_hand():
     assert r.mean_wait.m_as("ms") == pytest.approx(90)
     assert r.utilization == pytest.approx(0.9) and r.stable
     assert r.approximation == "M/M/c (Erlang C, exact)"
-    assert r.constraint_trace[-1].startswith("Tail latency wall: P99 460 ms is 97.8% waiting")
+    assert r.reason.startswith("Tail latency wall: P99 460 ms is 97.8% waiting")
 
 
 def test_tail_latency_light_load_is_mostly_service():
@@ -147,7 +147,7 @@ def test_tail_latency_light_load_is_mostly_service():
     assert one.p99.m_as("ms") == pytest.approx(10 + 1000 * math.log(10) / 90)
     eight = TailLatencyModel().solve(0.010, 80, servers=8)
     assert eight.p99.m_as("ms") == pytest.approx(10)
-    assert eight.constraint_trace[-1].startswith("P99 10 ms is mostly service")
+    assert eight.reason.startswith("P99 10 ms is mostly service")
 
 
 def test_tail_latency_fan_out_uses_the_leaf_percentile():
@@ -170,8 +170,8 @@ def test_tail_latency_general_service_uses_allen_cunneen():
 def test_saturated_service_is_a_stability_wall_not_a_crash():
     r = TailLatencyModel().solve(0.010, 120)
     assert not r.stable and math.isinf(r.p99.m_as("s"))
-    assert r.constraint_trace[-1].startswith("Stability wall: rho = 1.2 >= 1")
-    assert "capacity 100 /s" in r.constraint_trace[-1]
+    assert r.reason.startswith("Stability wall: rho = 1.2 >= 1")
+    assert "capacity 100 /s" in r.reason
     assert r.to_dict()["p99"]["value"] == math.inf  # the CLI's dumps writes it as null
 
 

@@ -98,7 +98,7 @@ def test_the_chunk_search_keeps_the_highest_throughput_that_meets_the_itl_slo():
             assert other.throughput <= r.throughput
     tight = ChunkedPrefillModel().solve("Llama3_8B", "H100", 2048, 256, slo_itl="1 ms")
     assert not tight.meets_slo and tight.chunk_size == 16
-    assert tight.constraint_trace[-1].startswith("ITL SLO wall")
+    assert tight.reason.startswith("ITL SLO wall")
 
 
 @FEW
@@ -115,7 +115,7 @@ def test_chunked_ttft_is_at_least_the_unchunked_prefill(inp, out, chunk, batch):
 def test_chunked_prefill_that_does_not_fit_says_so():
     r = ChunkedPrefillModel().solve("Llama3_70B", "H100", 2048, 256, chunk_size=256)
     assert not r.feasible and not r.meets_slo and r.batch_size is None
-    assert r.throughput.m_as("token/s") == 0 and "KV-cache wall" in r.constraint_trace[-1]
+    assert r.throughput.m_as("token/s") == 0 and "KV-cache wall" in r.reason
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -214,13 +214,13 @@ def test_slos_that_cannot_be_met_give_zero_goodput():
     ttft = DisaggregatedServingModel().solve("Llama3_8B", "H100", 2048, 256, gpus=4,
                                              slo_ttft="10 ms")
     assert not ttft.meets_slo and ttft.goodput.m_as("1/s") == 0
-    assert ttft.constraint_trace[-1].startswith("TTFT SLO wall")
+    assert ttft.reason.startswith("TTFT SLO wall")
     itl = DisaggregatedServingModel().solve("Llama3_8B", "H100", 2048, 256, gpus=4,
                                             slo_itl="1 ms")
     assert not itl.meets_slo and itl.decode_batch == 0
-    assert itl.constraint_trace[-1].startswith("ITL SLO wall")
+    assert itl.reason.startswith("ITL SLO wall")
     oom = DisaggregatedServingModel().solve("Llama3_70B", "H100", 2048, 256, gpus=2)
-    assert not oom.feasible and oom.constraint_trace[-1].startswith("Memory wall")
+    assert not oom.feasible and oom.reason.startswith("Memory wall")
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -81,7 +81,7 @@ def parallelism(
     else:
         headline = f"No layout of {result.devices} accelerators fits"
     _finish(result, output, headline, 0 if result.feasible else EXIT_INFEASIBLE,
-            result.constraint_trace[-1])
+            result.reason)
 
 
 def batching(
@@ -120,7 +120,7 @@ def batching(
     else:
         headline = "No batch meets the SLOs"
         code = EXIT_CONSTRAINT
-    _finish(result, output, headline, code, result.constraint_trace[-1])
+    _finish(result, output, headline, code, result.reason)
 
 
 def placement(
@@ -158,7 +158,7 @@ def placement(
     else:
         headline = "No candidate can run and be priced"
     _finish(result, output, headline, 0 if result.feasible else EXIT_INFEASIBLE,
-            result.constraint_trace[-1])
+            result.reason)
 
 
 def synthesis(

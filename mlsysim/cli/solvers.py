@@ -69,7 +69,7 @@ def eval_command(
                                      + [f"  - {line}" for line in result.constraint_trace]))
     if not result.feasible:
         if output is not Output.json:
-            typer.echo(f"infeasible: {result.constraint_trace[-1]}", err=True)
+            typer.echo(f"infeasible: {result.reason}", err=True)
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
@@ -322,8 +322,9 @@ def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency,
         typer.echo(f"{headline}\n{result}")
     if code:
         if output is not Output.json:
-            reason = result.constraint_trace[-1] if result.batch_size is None or \
-                result.queueing is not None else result.constraint_trace[-2]
+            given = [line for line in result.constraint_trace
+                     if line.startswith(f"Batch {result.batch_size} (given)")]
+            reason = given[0] if given and result.queueing is None else result.reason
             typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
                        + reason, err=True)
         raise typer.Exit(code)
@@ -460,5 +461,5 @@ def _serve_extension(kind, model, hardware, seq_len, batch_size, precision, effi
     if code:
         if output is not Output.json:
             typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
-                       + result.constraint_trace[-1], err=True)
+                       + result.reason, err=True)
         raise typer.Exit(code)

@@ -103,7 +103,24 @@ class PerformanceProfile:
                 f"{label} {si(other, 'B')}), has {si(self.capacity_bytes, 'B')}")
         lines.append(f"Memory fits: {need}" if self.feasible else f"Memory wall: {need}")
         lines.append(self._energy_line())
+        lines.append(self._binding_line())
         return tuple(lines)
+
+    @property
+    def reason(self) -> str:
+        """What limits the pass, in words: the memory-wall line when it does not fit, else the
+        roofline line (the CLI prints it beside an infeasible result)."""
+        wanted = "Memory wall:" if not self.feasible else "Roofline:"
+        return next(line for line in self.constraint_trace if line.startswith(wanted))
+
+    def _binding_line(self) -> str:
+        from ..walls import binding_line
+
+        if not self.feasible:
+            return binding_line("memory", "it does not fit")
+        if self.bottleneck == "Memory":
+            return binding_line("memory", "moving bytes takes longer than the math")
+        return binding_line("compute", "the math takes longer than moving bytes")
 
     def _energy_line(self) -> str:
         if self.tdp != self.tdp:

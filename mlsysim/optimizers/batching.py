@@ -116,7 +116,7 @@ class BatchingOptimizer:
                       binding=base.binding, max_concurrency=concurrency)
         trace = list(base.constraint_trace[:-1])
         if not base.feasible:
-            trace.append(base.constraint_trace[-1])
+            trace.append(base.reason)
             return BatchingResult(feasible=False, meets_slo=False, batch_size=None,
                                   throughput=None, throughput_per_gpu=None, ttft=None,
                                   itl=None, front=(), evaluated=len(grid),

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..formatting import quantity
 
+#: How the trace line naming the binding wall starts (``walls.binding_line``).
+BINDING_PREFIX = "Binding wall: "
+
 #: The annotation of a field holding a pint Quantity (any unit; the description names it).
 Quantity = pint.Quantity
 
@@ -56,6 +59,13 @@ class SolverResult(BaseModel):
                   if name != "constraint_trace"}
         fields["constraint_trace"] = cls.model_fields["constraint_trace"].description or ""
         return fields
+
+    @property
+    def reason(self) -> str:
+        """The trace's last step in words, before any closing "Binding wall: ..." line: what
+        limited the result (shown by the CLI when a result is infeasible or misses an SLO)."""
+        steps = [line for line in self.constraint_trace if not line.startswith(BINDING_PREFIX)]
+        return steps[-1] if steps else ""
 
     @property
     def values(self) -> dict[str, Any]:

@@ -166,7 +166,7 @@ class ChunkedPrefillModel(ForwardModel):
         if not base.feasible or base.batch_size is None:
             nan = Quantity(math.nan, "s")
             zero = Quantity(0.0, "token/s")
-            trace.append("Chunking does not help: " + base.constraint_trace[-1])
+            trace.append("Chunking does not help: " + base.reason)
             return ChunkedPrefillResult(
                 feasible=False, meets_slo=False, chunk_size=min(chunk or inp, inp),
                 chunks_per_prompt=math.ceil(inp / min(chunk or inp, inp)),

@@ -19,6 +19,7 @@ from ..engine.checks import (check_context, check_count, check_fraction, check_q
 from ..engine.engine import resolve_entry
 from ..engine.figures import chip_figures, workload_figures
 from ..errors import InputError
+from ..walls import binding_line
 from ..formatting import number, quantity, si
 from .base import ForwardModel, SolverResult
 from .serving import ServingModel
@@ -232,7 +233,7 @@ class ContinuousBatchingModel(ForwardModel):
         head = (f"Slot queue at {number(rate)} requests/s: {result.batch_size} slots, each "
                 f"held {si(slot, 's')} per request -> ")
         if not tail.stable:
-            lines = (head + tail.constraint_trace[-1],)
+            lines = (head + tail.reason,)
             inf = Quantity(math.inf, "s")
             return result.model_copy(update=dict(
                 ttft_p50=inf, ttft_p99=inf, queueing=tail, meets_slo=False,
@@ -394,13 +395,19 @@ class ContinuousBatchingModel(ForwardModel):
     def _result(self, batch, binding, meets, feasible, steps, common, trace):
         from ..units import Quantity
 
+        binds = (binding_line("memory", "the KV cache of every request must fit")
+                 if not feasible or KV_WALL in binding else
+                 binding_line("batching", f"{binding} stops the batch")
+                 if binding not in ("given", CAP) else
+                 binding_line("batching", "the batch is set, not found"))
+
         if batch is None or not feasible:
             nan = Quantity(math.nan, "s")
             return ContinuousBatchingResult(
                 batch_size=batch, binding=binding, meets_slo=meets, feasible=feasible,
                 decode_step_time=nan, ttft=nan, itl=nan, end_to_end_latency=nan,
                 throughput=Quantity(0.0, "token/s"), throughput_per_gpu=Quantity(0.0, "token/s"),
-                request_rate=Quantity(0.0, "1/s"), constraint_trace=tuple(trace), **common)
+                request_rate=Quantity(0.0, "1/s"), constraint_trace=(*trace, binds), **common)
         t_d, ttft, itl = steps.decode(batch), steps.ttft(batch), steps.itl(batch)
         e2e = ttft + (steps.output - 1) * itl
         rate = steps.throughput(batch)
@@ -417,7 +424,7 @@ class ContinuousBatchingModel(ForwardModel):
             throughput=Quantity(rate, "token/s"),
             throughput_per_gpu=Quantity(rate / tp, "token/s"),
             request_rate=Quantity(batch / steps.cycle(batch), "1/s"),
-            constraint_trace=tuple(trace), **common)
+            constraint_trace=(*trace, binds), **common)
 
 
 def serve_request(model: Any, hardware: Any, input_tokens: int, output_tokens: int,

@@ -12,6 +12,7 @@ from ..engine.profile import PerformanceProfile
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, optimizer_bytes
+from ..walls import binding_line
 from ..formatting import number, si
 from ..errors import InputError
 from ..physics import communication, memory, pipeline, roofline, transformer
@@ -286,6 +287,12 @@ class DistributedModel(ForwardModel):
             + (", recomputed" if activation_recomputation else "")
             + f"), has {si(chip.capacity, 'B')}",
         ]
+        parts = {"compute": t_compute, "communication": t_comm, "pipeline bubble": t_bubble}
+        largest = max(parts, key=parts.get)
+        trace.append(binding_line("memory", "a rank's state and activations do not fit")
+                     if not feasible else
+                     binding_line("compute" if largest == "compute" else "communication",
+                                  f"{largest} is the largest part of the step"))
         return DistributedResult(
             step_latency_total=Q(step, "s"), compute_latency=Q(t_compute, "s"),
             communication_latency=Q(t_comm, "s"), dp_communication_latency=Q(t_dp, "s"),

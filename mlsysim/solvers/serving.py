@@ -11,6 +11,7 @@ from ..engine.engine import modeled_bandwidth
 from ..engine.figures import chip_figures, workload_figures
 from ..engine.passes import forward_flops, pass_cost, sequence_flops
 from ..engine.precision import activation_bytes, bytes_per_value, math_format, weight_only_note
+from ..walls import binding_line
 from ..formatting import si
 from ..errors import InputError
 from ..physics import communication, roofline, transformer
@@ -175,6 +176,10 @@ class ServingModel(ForwardModel):
         if math.isnan(chip.bandwidth):
             trace.append(f"The Zoo has no memory bandwidth for {chip.name}: memory time is not "
                          "modeled (compute-only roofline), so ITL is a lower bound")
+        trace.append(binding_line("memory", "weights and KV cache do not fit") if not feasible
+                     else binding_line("serving", "prefill sets TTFT, "
+                                       f"{'memory' if t_dec_memory >= t_dec_compute else 'compute'}"
+                                       "-bound decode sets ITL"))
         return ServingResult(
             ttft=Q(ttft, "s"), itl=Q(itl, "s"), kv_cache_size=Q(kv_total, "B"),
             model_weights_size=Q(weights, "B"), total_memory_required=Q(footprint, "B"),

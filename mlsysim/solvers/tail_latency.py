@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ..engine.checks import check_count, check_quantity, is_number
 from ..errors import InputError, shown
+from ..walls import binding_line
 from ..formatting import number, si
 from ..physics import queueing
 from .base import ForwardModel, SolverResult
@@ -104,7 +105,8 @@ class TailLatencyModel(ForwardModel):
             inf = Quantity(math.inf, "s")
             trace = (load, f"Stability wall: rho = {number(rho)} >= 1, the arrival rate "
                            f"{number(lam)} /s is at or above the capacity {number(c / s)} /s; "
-                           "the queue grows without bound. Lower the load or add servers")
+                           "the queue grows without bound. Lower the load or add servers",
+                     binding_line("tail_latency", "the queue is unstable"))
             return TailLatencyResult(p50=inf, p99=inf, p999=inf, mean_wait=inf,
                                      mean_latency=inf, probability_of_wait=1.0, stable=False,
                                      constraint_trace=trace, **common)
@@ -130,6 +132,8 @@ class TailLatencyModel(ForwardModel):
         else:
             trace.append(f"P99 {si(latency['p99'], 's')} is mostly service "
                          f"({si(s, 's')}; {si(delay['p99'], 's')} waiting)")
+        trace.append(binding_line("tail_latency", "waiting is most of P99" if share > 0.5 else
+                                  "service, not waiting, is most of P99"))
         return TailLatencyResult(
             **{key: Quantity(value, "s") for key, value in latency.items()},
             mean_wait=Quantity(mean_wait, "s"), mean_latency=Quantity(s + mean_wait, "s"),
