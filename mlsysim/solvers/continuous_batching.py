@@ -21,7 +21,8 @@ from ..engine.figures import chip_figures, workload_figures
 from ..errors import InputError
 from ..walls import binding_line
 from ..formatting import number, quantity, si
-from .base import ForwardModel, SolverResult
+from .base import ForwardModel, Quantity, SolverResult
+from .tail_latency import TailLatencyResult
 from .serving import ServingModel
 
 #: Share of each GPU's memory the server may fill with weights and KV cache, by default: vLLM's
@@ -56,27 +57,27 @@ class ContinuousBatchingResult(SolverResult):
                                              "in whole blocks) fits in memory at once.")
     kv_blocks: int = Field(description="KV-cache blocks that fit per GPU after the weights.")
     blocks_per_request: int = Field(description="ceil((input + output) / block_size).")
-    kv_block_bytes: Any = Field(description="Bytes of one block of KV cache on one GPU.")
-    kv_memory: Any = Field(description="Memory per GPU left for the KV cache after weights.")
-    prefill_time: Any = Field(description="Prefill of one request's prompt (s); with a prefix "
+    kv_block_bytes: Quantity = Field(description="Bytes of one block of KV cache on one GPU.")
+    kv_memory: Quantity = Field(description="Memory per GPU left for the KV cache after weights.")
+    prefill_time: Quantity = Field(description="Prefill of one request's prompt (s); with a prefix "
                                           "cache, the mean over hits and misses.")
-    decode_step_time: Any = Field(description="One decode step at the operating batch (s).")
-    ttft: Any = Field(description="Time to first token: one in-flight decode step plus the "
+    decode_step_time: Quantity = Field(description="One decode step at the operating batch (s).")
+    ttft: Quantity = Field(description="Time to first token: one in-flight decode step plus the "
                                   "request's own prefill (s).")
-    itl: Any = Field(description="Mean inter-token latency a request sees: its decode step "
+    itl: Quantity = Field(description="Mean inter-token latency a request sees: its decode step "
                                  "plus its share of the other requests' prefills (s).")
-    end_to_end_latency: Any = Field(description="TTFT + (output_tokens - 1) x ITL (s).")
-    throughput: Any = Field(description="Output tokens per second of the whole server.")
-    throughput_per_gpu: Any = Field(description="Output tokens per second per GPU.")
-    request_rate: Any = Field(description="Requests completed per second (1/s).")
+    end_to_end_latency: Quantity = Field(description="TTFT + (output_tokens - 1) x ITL (s).")
+    throughput: Quantity = Field(description="Output tokens per second of the whole server.")
+    throughput_per_gpu: Quantity = Field(description="Output tokens per second per GPU.")
+    request_rate: Quantity = Field(description="Requests completed per second (1/s).")
     input_tokens: int = Field(description="Prompt tokens per request.")
     output_tokens: int = Field(description="Generated tokens per request.")
     tp_size: int = Field(description="Tensor-parallel GPUs serving one model replica.")
-    ttft_p50: Any = Field(default=None, description="Median TTFT at ``arrival_rate``: TTFT "
+    ttft_p50: Quantity | None = Field(default=None, description="Median TTFT at ``arrival_rate``: TTFT "
                                                     "plus the median wait for a free slot (s).")
-    ttft_p99: Any = Field(default=None, description="99th-percentile TTFT at ``arrival_rate`` "
+    ttft_p99: Quantity | None = Field(default=None, description="99th-percentile TTFT at ``arrival_rate`` "
                                                     "(s).")
-    queueing: Any = Field(default=None, description="The slot queue at ``arrival_rate`` (a "
+    queueing: TailLatencyResult | None = Field(default=None, description="The slot queue at ``arrival_rate`` (a "
                                                     "TailLatencyResult), or None.")
     prefix_hit_rate: float = Field(default=0.0, description="Share of requests whose first "
                                                             "prefix_len prompt tokens hit the "
@@ -443,9 +444,9 @@ class PrefixCachingResult(SolverResult):
 
     prefix_hit_rate: float = Field(description="Share of requests that hit the prefix cache (h).")
     prefix_len: int = Field(description="Cached prefix tokens a hit skips (P).")
-    prefill_time: Any = Field(description="Mean prefill per request with the cache: "
+    prefill_time: Quantity = Field(description="Mean prefill per request with the cache: "
                                           "(1 - h) t_p(I) + h t_p(I - P after P) (s).")
-    baseline_prefill_time: Any = Field(description="Prefill per request without the cache (s).")
+    baseline_prefill_time: Quantity = Field(description="Prefill per request without the cache (s).")
     batch_size: int | None = Field(description="Operating batch with the cache (the largest "
                                                "meeting the SLOs, or the one given).")
     baseline_batch_size: int | None = Field(description="Operating batch without the cache.")
@@ -453,16 +454,16 @@ class PrefixCachingResult(SolverResult):
                                              "shared prefix blocks stored once.")
     baseline_max_concurrency: int = Field(description="Requests whose KV cache fits without "
                                                       "sharing.")
-    ttft: Any = Field(description="Time to first token with the cache (s).")
-    baseline_ttft: Any = Field(description="Time to first token without the cache (s).")
-    throughput: Any = Field(description="Output tokens per second with the cache.")
-    baseline_throughput: Any = Field(description="Output tokens per second without the cache.")
+    ttft: Quantity = Field(description="Time to first token with the cache (s).")
+    baseline_ttft: Quantity = Field(description="Time to first token without the cache (s).")
+    throughput: Quantity = Field(description="Output tokens per second with the cache.")
+    baseline_throughput: Quantity = Field(description="Output tokens per second without the cache.")
     ttft_speedup: float = Field(description="baseline_ttft / ttft (1 when h or P is 0).")
     throughput_gain: float = Field(description="throughput / baseline_throughput (1 when h or "
                                                "P is 0).")
     meets_slo: bool = Field(description="The cached operating point meets every SLO given.")
-    cached: Any = Field(description="The ContinuousBatchingResult with the cache.")
-    baseline: Any = Field(description="The ContinuousBatchingResult without the cache.")
+    cached: ContinuousBatchingResult = Field(description="The ContinuousBatchingResult with the cache.")
+    baseline: ContinuousBatchingResult = Field(description="The ContinuousBatchingResult without the cache.")
 
 
 class PrefixCachingModel(ForwardModel):

@@ -16,7 +16,7 @@ from ..errors import InputError, shown
 from ..walls import binding_line
 from ..formatting import number, si
 from ..physics import queueing
-from .base import ForwardModel, SolverResult
+from .base import ForwardModel, Quantity, SolverResult
 
 #: Percentiles reported, as (field suffix, probability).
 PERCENTILES = (("p50", 0.5), ("p99", 0.99), ("p999", 0.999))
@@ -31,12 +31,12 @@ class TailLatencyResult(SolverResult):
 
     solver = "TailLatencyModel"
 
-    p50: Any = Field(description="Median latency (s): mean service time plus the median "
+    p50: Quantity = Field(description="Median latency (s): mean service time plus the median "
                                  "queueing delay at the leaf percentile.")
-    p99: Any = Field(description="99th-percentile latency (s), same convention.")
-    p999: Any = Field(description="99.9th-percentile latency (s), same convention.")
-    mean_wait: Any = Field(description="Mean time in queue before service (s), per leaf.")
-    mean_latency: Any = Field(description="Mean service time plus mean wait (s), per leaf.")
+    p99: Quantity = Field(description="99th-percentile latency (s), same convention.")
+    p999: Quantity = Field(description="99.9th-percentile latency (s), same convention.")
+    mean_wait: Quantity = Field(description="Mean time in queue before service (s), per leaf.")
+    mean_latency: Quantity = Field(description="Mean service time plus mean wait (s), per leaf.")
     utilization: float = Field(description="rho = lambda S / c, the share of time a server is "
                                            "busy.")
     probability_of_wait: float = Field(description="Share of arrivals that find every server "
