@@ -204,3 +204,22 @@ def as_of_date(text: str | None, output: Output) -> dt.date:
 
 
 AS_OF_HELP = "Date to judge freshness on, YYYY-MM-DD (default today)."
+
+
+def finish(result: Any, output: Output, headline: str, code: int, reason: str) -> None:
+    """Print a solver's ``result`` (JSON with ``exit_code``, markdown under a bold headline,
+    or text) and exit with ``code``; a non-zero code also names ``reason`` on stderr as
+    "infeasible: ..." (exit 2) or "constraint violated: ..." (exit 3)."""
+    if output is Output.json:
+        document = result.to_dict()
+        document["exit_code"] = code
+        typer.echo(dumps(document))
+    elif output is Output.markdown:
+        typer.echo(f"**{headline}**\n\n{result._repr_markdown_()}")
+    else:
+        typer.echo(f"{headline}\n{result}")
+    if code:
+        if output is not Output.json:
+            typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
+                       + reason, err=True)
+        raise typer.Exit(code)

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from .contract import EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, dumps, fail, shown
+from .contract import EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, fail, finish, shown
 from .solvers import _slo
 
 
@@ -23,24 +23,6 @@ def _names(text: Optional[str]) -> Optional[list[str]]:
     if text is None:
         return None
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _finish(result, output: Output, headline: str, code: int, reason: str) -> None:
-    """Print ``result`` (JSON with ``exit_code``, markdown or text) and exit with ``code``,
-    naming ``reason`` on stderr when it is not 0."""
-    if output is Output.json:
-        document = result.to_dict()
-        document["exit_code"] = code
-        typer.echo(dumps(document))
-    elif output is Output.markdown:
-        typer.echo(f"**{headline}**\n\n{result._repr_markdown_()}")
-    else:
-        typer.echo(f"{headline}\n{result}")
-    if code:
-        if output is not Output.json:
-            typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
-                       + reason, err=True)
-        raise typer.Exit(code)
 
 
 def parallelism(
@@ -80,7 +62,7 @@ def parallelism(
                     f"{result.evaluated} layouts fit")
     else:
         headline = f"No layout of {result.devices} accelerators fits"
-    _finish(result, output, headline, 0 if result.feasible else EXIT_INFEASIBLE,
+    finish(result, output, headline, 0 if result.feasible else EXIT_INFEASIBLE,
             result.reason)
 
 
@@ -120,7 +102,7 @@ def batching(
     else:
         headline = "No batch meets the SLOs"
         code = EXIT_CONSTRAINT
-    _finish(result, output, headline, code, result.reason)
+    finish(result, output, headline, code, result.reason)
 
 
 def placement(
@@ -157,7 +139,7 @@ def placement(
                     f"({cost_basis}), {best['duration_days']:.4g} days")
     else:
         headline = "No candidate can run and be priced"
-    _finish(result, output, headline, 0 if result.feasible else EXIT_INFEASIBLE,
+    finish(result, output, headline, 0 if result.feasible else EXIT_INFEASIBLE,
             result.reason)
 
 
@@ -203,7 +185,7 @@ def synthesis(
         headline = "No design meets the targets"
         reason = "no accelerator meets the targets: " + "; ".join(
             f"{path.rpartition('.')[2]}: {why}" for path, why in list(result.rejected.items())[:5])
-    _finish(result, output, headline, 0 if result.feasible else EXIT_CONSTRAINT, reason)
+    finish(result, output, headline, 0 if result.feasible else EXIT_CONSTRAINT, reason)
 
 
 #: (name, function) of each ``mlsysim optimize`` subcommand, registered in cli/__init__.py.

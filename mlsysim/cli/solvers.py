@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .contract import (EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, dumps, fail,
+from .contract import (EXIT_CONSTRAINT, EXIT_INFEASIBLE, Output, dumps, fail, finish,
                        shown)
 
 #: ``eval`` options that describe one MODEL HARDWARE pass; a plan or scenario sets its own.
@@ -312,22 +312,10 @@ def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency,
         if result.ttft_p99 is not None:
             headline += (f"; at {number(arrival_rate)} requests/s TTFT P50 "
                          f"{quantity(result.ttft_p50)}, P99 {quantity(result.ttft_p99)}")
-    if output is Output.json:
-        document = result.to_dict()
-        document["exit_code"] = code
-        typer.echo(dumps(document))
-    elif output is Output.markdown:
-        typer.echo(f"**{headline}**\n\n{result._repr_markdown_()}")
-    else:
-        typer.echo(f"{headline}\n{result}")
-    if code:
-        if output is not Output.json:
-            given = [line for line in result.constraint_trace
-                     if line.startswith(f"Batch {result.batch_size} (given)")]
-            reason = given[0] if given and result.queueing is None else result.reason
-            typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
-                       + reason, err=True)
-        raise typer.Exit(code)
+    given = [line for line in result.constraint_trace
+             if line.startswith(f"Batch {result.batch_size} (given)")]
+    finish(result, output, headline, code,
+           given[0] if given and result.queueing is None else result.reason)
 
 
 def validate_command(output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
@@ -450,16 +438,4 @@ def _serve_extension(kind, model, hardware, seq_len, batch_size, precision, effi
                     f"{quantity(result.kv_transfer_time)}")
         feasible = result.feasible
     code = EXIT_INFEASIBLE if not feasible else EXIT_CONSTRAINT if not result.meets_slo else 0
-    if output is Output.json:
-        document = result.to_dict()
-        document["exit_code"] = code
-        typer.echo(dumps(document))
-    elif output is Output.markdown:
-        typer.echo(f"**{headline}**\n\n{result._repr_markdown_()}")
-    else:
-        typer.echo(f"{headline}\n{result}")
-    if code:
-        if output is not Output.json:
-            typer.echo(("infeasible: " if code == EXIT_INFEASIBLE else "constraint violated: ")
-                       + result.reason, err=True)
-        raise typer.Exit(code)
+    finish(result, output, headline, code, result.reason)
