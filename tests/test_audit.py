@@ -103,7 +103,7 @@ def test_invalid_record_fails_gate_2(package_copy):
 
 def test_broken_derived_input_fails_gate_3(package_copy):
     edit(data_dir(package_copy) / "Models" / "Language" / "GPT2.yaml",
-         "inputs: [Models.Language.GPT2.parameters]", "inputs: [Models.Language.GPT2.params]")
+         "inputs: [Models.Language.GPT2.parameters,", "inputs: [Models.Language.GPT2.params,")
     result = run_audit(package_copy)
     assert result.returncode == 1
     [line] = error_lines(result)
@@ -209,11 +209,11 @@ def test_consistency_gate_checks_rack_arithmetic(package_copy):
 
 def test_consistency_gate_checks_two_flops_per_parameter(package_copy):
     edit(data_dir(package_copy) / "Models" / "Language" / "Llama3_8B.yaml",
-         "flops_per_token: 16060522496 flop/token", "flops_per_token: 8030261248 flop/token")
-    result = run_audit(package_copy)
+         "flops_per_token: 15009849344 flop/token", "flops_per_token: 16060522496 flop/token")
+    result = run_audit(package_copy)  # 2 N, which counts the input embedding lookup
     assert result.returncode == 1
-    assert ("Models.Language.Llama3_8B.flops_per_token: [consistency] 8.03e+09 FLOP/token, but "
-            "2 x parameters = 1.606e+10") in result.stdout
+    assert ("Models.Language.Llama3_8B.flops_per_token: [consistency] 1.606e+10 FLOP/token, but "
+            "2 x (parameters - vocab_size x hidden_dim) (untied embeddings) = 1.501e+10") in result.stdout
 
 
 def test_consistency_gate_checks_keys_of_hardware_keyed_groups(package_copy):

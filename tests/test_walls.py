@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from mlsysim.errors import InputError
-import mlsysim
 from mlsysim.solvers import CompressionModel, MoERoutingModel, ReasoningModel, SensitivityModel, ScalingLawModel, ServingModel, registry
 
 
@@ -74,12 +73,11 @@ def test_one_reasoning_answer_by_hand_from_servings_step_costs():
     one = ReasoningModel().solve("Llama3_8B", "H100", answer_tokens=4000, prompt_tokens=500)
     assert one.answer_latency.m_as("s") == pytest.approx(t_p + 3999 * t_d)
     assert one.latency_ratio == 1 and one.tokens_per_answer == 4000
-    # FLOPs of one 4500-token causal sequence: 4500 x (2N - 2Vd) (the Zoo's 2N =
-    # 16,060,522,496 FLOP per token less the input embedding, a lookup: 2 x 128,256 x 4096 =
-    # 1,050,673,152; the untied output projection stays) + 4 x 32 layers x 2250 mean keys x
-    # 4096 x 4500 tokens.
-    w = mlsysim.Models.Language.Llama3_8B
-    per_token = w.flops_per_token.m_as("FLOP/token") - 2 * w.vocab_size * w.hidden_dim
+    # FLOPs of one 4500-token causal sequence: 4500 x (2N - 2Vd) (2N = 16,060,522,496 FLOP
+    # per token less the input embedding, a lookup: 2 x 128,256 x 4096 = 1,050,673,152; the
+    # untied output projection stays: the Zoo's 15,009,849,344) + 4 x 32 layers x 2250 mean
+    # keys x 4096 x 4500 tokens.
+    per_token = 16_060_522_496 - 2 * 128_256 * 4096
     by_hand = 4500 * per_token + 4 * 32 * 2250 * 4096 * 4500
     assert one.flops_per_answer.m_as("FLOP") == pytest.approx(by_hand)
     # Eight samples in turn cost exactly eight times; batched, less (decode is memory-bound).

@@ -122,12 +122,19 @@ def test_transformer_parameter_count_hand_worked():
                                        vocab_size=10, tied_embeddings=True, gated_ffn=False) == 236 - 40 - 32
 
 
-def test_flops_per_token_is_two_per_active_parameter():
-    # Dense models use every parameter per token; a mixture of experts only its active ones.
+def test_flops_per_token_count_the_weights_a_token_passes_through():
+    # Two FLOPs per multiply-accumulate of each (active) weight; where the architecture says
+    # whether the embeddings are tied, the untied input embedding is a lookup and costs none.
     for model in MODELS.Language:
-        used = model.active_parameters if model.active_parameters is not None else model.parameters
-        ratio = model.flops_per_token.to("flop/token").magnitude / used.to("param").magnitude
-        assert ratio == pytest.approx(2.0), model.path
+        used = (model.active_parameters if model.active_parameters is not None
+                else model.parameters).to("param").magnitude
+        stated = model.flops_per_token.to("flop/token").magnitude
+        if model.tied_embeddings is False:
+            assert stated == 2 * used - 2 * model.vocab_size * model.hidden_dim, model.path
+        else:  # tied (the output projection is the input table) or not stated
+            assert stated == pytest.approx(2 * used), model.path
+    # Llama 3 8B by hand: 2 x 8,030,261,248 - 2 x 128,256 x 4096 = 15,009,849,344.
+    assert MODELS.Language.Llama3_8B.flops_per_token.to("flop/token").magnitude == 15_009_849_344
 
 
 def test_resnet_flops_count_two_per_mac():

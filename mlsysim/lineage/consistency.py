@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ..physics import transformer
+
 #: Relative difference tolerated between two statements of the same fact (rounding in sources).
 TOLERANCE = 0.02
 
@@ -90,13 +92,21 @@ def _flops_match_parameters(records: dict[str, Any]):
         if not record.path.startswith("Models.") or not hasattr(record, "flops_per_token"):
             continue
         used = record.active_parameters if record.active_parameters is not None else record.parameters
-        expected = 2 * used.m_as("param")
+        active = "active " if record.active_parameters is not None else ""
+        tied = getattr(record, "tied_embeddings", None)
+        if tied is None or not getattr(record, "vocab_size", None):
+            expected, rule = 2 * used.m_as("param"), f"2 x {active}parameters"
+        else:  # the architecture is known: the one count the engine uses too
+            expected = transformer.forward_flops_per_token(used.m_as("param"), record.vocab_size,
+                                                           record.hidden_dim, tied)
+            rule = (f"2 x {active}parameters (tied embeddings)" if tied else
+                    f"2 x ({active}parameters - vocab_size x hidden_dim) (untied embeddings)")
         stated = record.flops_per_token.m_as("FLOP/token")
         if not _close(stated, expected):
             yield (f"{record.path}.flops_per_token",
-                   f"{stated:.4g} FLOP/token, but 2 x {'active ' if record.active_parameters is not None else ''}"
-                   f"parameters = {expected:.4g}",
-                   "FLOPs count 2 per multiply-accumulate: use 2 x (active) parameters")
+                   f"{stated:.4g} FLOP/token, but {rule} = {expected:.4g}",
+                   "FLOPs count 2 per multiply-accumulate of the weights a token passes through "
+                   "(transformer.forward_flops_per_token): use that count")
 
 
 def _derived_from_one_range_within_it(records: dict[str, Any]):
