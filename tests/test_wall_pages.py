@@ -124,6 +124,13 @@ def test_a_wall_page_shows_results_trace_and_links_each_zoo_number_to_its_row(bu
     assert re.search(r'class="badge [a-z-]+"', html.split('id="zoo-numbers"')[1])
 
 
+def test_docstring_prose_reflows_and_equations_keep_their_lines():
+    from mlsysim.site.wall_pages import reflow
+
+    text = "The cost of serving\nat a batch::\n\n    TTFT = t_p\n    ITL  = t_d\n\nEach term\ncited."
+    assert reflow(text) == "The cost of serving at a batch::\n\n    TTFT = t_p\n    ITL  = t_d\n\nEach term cited."
+
+
 def test_wall_pages_fit_a_phone(built, page):
     with serve(built) as url:
         page.set_viewport_size({"width": 390, "height": 844})

@@ -73,7 +73,16 @@ def _equations(solver: str) -> str:
     text = inspect.getdoc(method) or ""
     for section in _DOC_SECTIONS_LEFT_OFF:
         text = text.split(f"\n{section}")[0]
-    return text.strip()
+    return reflow(text.strip())
+
+
+def reflow(text: str) -> str:
+    """Prose paragraphs joined into one line each, so the page wraps them at its own width;
+    a paragraph with an indented line (an equation block) keeps its lines as written."""
+    paragraphs = text.split("\n\n")
+    return "\n\n".join(paragraph if any(line[:1].isspace() for line in paragraph.splitlines())
+                         else " ".join(line.strip() for line in paragraph.splitlines())
+                         for paragraph in paragraphs)
 
 
 def _zoo_used(model: SiteModel, paths: tuple[str, ...], page: str) -> list[dict[str, Any]]:
