@@ -274,3 +274,22 @@ def test_energy_and_carbon_are_shown_in_a_readable_unit(quantity, shown):
     from mlsysim.formatting import quantity as written
 
     assert written(quantity) == shown
+
+
+def test_sustainability_uses_idle_power_where_the_chip_lists_it():
+    from mlsysim.solvers import SustainabilityModel
+
+    # 10 Jetson AGX Orin: 15 W lowest power mode, 60 W max each; half busy for 30 days:
+    # (150 W + (600 W - 150 W) x 0.5) x 720 h = 375 W x 720 h = 270 kWh (Fan et al.'s
+    # linear model, as Engine.solve uses), not 600 W x 0.5 x 720 h = 216 kWh.
+    edge = SustainabilityModel().solve("Hardware.Edge.JetsonAGXOrin", duration_days=30,
+                                       devices=10, mfu=0.5)
+    assert edge.it_energy.m_as("kWh") == pytest.approx(270)
+    assert "150 W idle + (600 W - 150 W) x 0.5 busy" in edge.constraint_trace[1]
+    # Without an idle figure the busy share scales the maximum power, and the trace says that
+    # leaves idle draw out (a lower bound below full load); flat out it is the maximum.
+    h100 = SustainabilityModel().solve("Hardware.Cloud.H100", duration_days=30, devices=8, mfu=0.4)
+    assert h100.it_energy.m_as("kWh") == pytest.approx(8 * 0.7 * 720 * 0.4)
+    assert "idle draw is left out: a lower bound below full load" in h100.constraint_trace[1]
+    full = SustainabilityModel().solve("Hardware.Cloud.H100", duration_days=30, devices=8)
+    assert "lower bound" not in full.constraint_trace[1]

@@ -6,8 +6,8 @@ from typing import Any
 
 from ..engine.checks import check_count, check_fraction, check_quantity, resolve_entry, show
 from ..formatting import number, quantity, si, stated
-from ..physics import sustainability
-from ..systems.fleet import DeviceGroup, as_fleet, it_power
+from ..physics import roofline, sustainability
+from ..systems.fleet import DeviceGroup, Fleet, as_fleet, it_power
 from . import zoo_defaults
 from pydantic import Field
 
@@ -67,7 +67,8 @@ class SustainabilityModel(ForwardModel):
               devices: int = 1) -> SustainabilityResult:
         """Energy, carbon and water of ``fleet`` over ``duration_days``::
 
-            E_IT     = P_IT x T x mfu           (idle power not modelled: mfu=1 is the upper bound)
+            E_IT     = (P_idle + (P_IT - P_idle) x mfu) x T   (where the chip lists power.min)
+            E_IT     = P_IT x T x mfu                          (otherwise: idle draw left out)
             E_total  = E_IT x PUE
             CO2e     = E_total x carbon intensity
             water    = E_IT x WUE
@@ -115,11 +116,20 @@ class SustainabilityModel(ForwardModel):
             sourced = zoo_defaults.number(zoo_defaults.PUE)
             facility_pue, pue_note = float(sourced), f"PUE {zoo_defaults.cite(sourced)}"
 
-        e_it = float(sustainability.it_energy(watts, seconds, utilization))
+        idle = self._idle_power(group)
+        if idle is not None:  # the linear power model the engine uses (Fan et al. 2007)
+            e_it = float(roofline.board_power(idle, watts, utilization)) * seconds
+            how = (f"({si(idle, 'W')} idle + ({si(watts, 'W')} - {si(idle, 'W')}) x "
+                   f"{stated(utilization)} busy) x {number(seconds / DAY)} days")
+        else:
+            e_it = float(sustainability.it_energy(watts, seconds, utilization))
+            how = (f"{si(watts, 'W')} x {number(seconds / DAY)} days x {stated(utilization)} busy"
+                   + ("" if utilization == 1 else
+                      " (the Zoo lists no idle power here, so idle draw is left out: a lower "
+                      "bound below full load)"))
         e_total = float(sustainability.facility_energy(e_it, facility_pue))
-        trace.append(f"IT energy {si(watts, 'W')} x {number(seconds / DAY)} days x "
-                     f"{stated(utilization)} busy = {energy(e_it)}; "
-                     f"{pue_note} -> {energy(e_total)} at the meter")
+        trace.append(f"IT energy {how} = {energy(e_it)}; {pue_note} -> {energy(e_total)} at the "
+                     "meter")
         intensity = float(grid.carbon_intensity.m_as("gCO2e/kWh"))
         carbon_g = float(sustainability.operational_carbon(e_total / JOULES_PER_KWH, intensity))
         trace.append(f"Carbon {energy(e_total)} x {stated(intensity)} gCO2e/kWh ({grid.path}, "
@@ -136,6 +146,17 @@ class SustainabilityModel(ForwardModel):
             carbon_footprint=Q(carbon_g, "gCO2e").to("tCO2e"), water_usage=water,
             embodied_carbon=embodied, embodied_carbon_amortized=embodied_share,
             constraint_trace=tuple(trace))
+
+    @staticmethod
+    def _idle_power(group: Any) -> float | None:
+        """The fleet's idle draw (W) when it is counted by accelerator TDP and the chip lists
+        its lowest power mode (``power.min``); None otherwise (a node's system power has no
+        idle figure in the Zoo)."""
+        if isinstance(group, Fleet) and group.node.power is not None:
+            return None
+        chip = group.accelerator
+        low = chip.power.min if chip.power is not None else None
+        return None if low is None else float(low.m_as("W")) * group.total_accelerators
 
     @staticmethod
     def _water(wue: Any, grid: Any, hosted: bool, e_it: float, trace: list[str]) -> Any:
