@@ -80,9 +80,13 @@ def p99_latency(rate: float, batch: int, service: float, devices: int,
     return forming + float(wait) + service
 
 
+@functools.lru_cache(maxsize=65536)
 def largest_rate(batch: int, service: float, devices: int, limit: float,
                  percentile: float | None = None) -> float:
-    """Largest Poisson rate (samples/s) with p99_latency <= limit at this batch; 0 if none."""
+    """Largest Poisson rate (samples/s) with p99_latency <= limit at this batch; 0 if none.
+
+    Cached: calibration asks again for every memory efficiency of its grid, and a
+    compute-bound pass has the same service time under all of them."""
     if service >= limit:
         return 0.0
     percentile = percentile or tail_percentile()
@@ -122,7 +126,7 @@ def server_rate_per_sample_model(entry, hardware, devices: int, precision: str, 
                                efficiency=eta, memory_efficiency=eta_mem, seq_len=seq_len)
         if feasible is None:  # batch 1's verdict stands until a larger batch wins
             feasible = bool(profile.feasible)
-        service = profile.latency.m_as("s")
+        service = profile.latency_s
         if service >= limit:
             break
         if devices * batch / service <= best:  # its capacity cannot beat the best rate

@@ -8,6 +8,7 @@ reason, rather than guessed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from ..engine import calibration
@@ -76,13 +77,13 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
                                precision=m.precision, efficiency=eta, memory_efficiency=eta_mem,
                                is_training=m.mode == "training", seq_len=m.seq_len)
         if m.metric == "latency":
-            value = profile.latency.m_as(_unit(m.unit))
+            value = profile.latency_s * _factor("s", m.unit)
         elif m.metric == "tflops_per_device":
-            value = Quantity(profile.flops_count / profile.latency_s, "FLOP/s").m_as(_unit(m.unit))
+            value = profile.flops_count / profile.latency_s * _factor("FLOP/s", m.unit)
         elif m.metric == "mfu":
             value = profile.mfu
         else:
-            value = profile.throughput.m_as(_unit(m.unit))
+            value = profile.throughput_per_s * _factor(profile.throughput_unit, m.unit)
             if m.scope == "system":
                 value *= m.devices
         return Prediction(value, cls, f"batch {batch}", profile.feasible)
@@ -171,7 +172,7 @@ def _predict_mlperf(m: Measurement, entry, cls: str, eta: float, eta_mem: float)
         batch = m.batch_size or mlperf.offline_batch()
         profile = Engine.solve(entry, _hw(m), batch_size=batch, precision=m.precision,
                                efficiency=eta, memory_efficiency=eta_mem, seq_len=m.seq_len)
-        rate = profile.throughput.m_as("sample/s") * m.devices
+        rate = profile.throughput_per_s * _factor(profile.throughput_unit, "sample/s") * m.devices
         detail, feasible = f"offline, batch {batch} on each of {m.devices}", profile.feasible
     else:
         bounds = mlperf.server_bounds(m.workload)
@@ -183,8 +184,7 @@ def _predict_mlperf(m: Measurement, entry, cls: str, eta: float, eta_mem: float)
             entry, _hw(m), m.devices, m.precision, eta, eta_mem, bounds[0], cap, m.seq_len)
         detail = f"server, P99 <= {bounds[0] * 1e3:g} ms at batch {batch} on {m.devices}"
     value = rate / (m.devices if m.scope == "per_device" else 1)
-    return Prediction(Quantity(value, "sample/s").m_as(_unit(m.unit)), cls, detail,
-                      bool(feasible))
+    return Prediction(value * _factor("sample/s", m.unit), cls, detail, bool(feasible))
 
 
 def _predict_distributed(m: Measurement, entry, cls: str, eta: float) -> Prediction:
@@ -237,3 +237,10 @@ def _hw(m: Measurement):
 
 def _unit(unit: str) -> str:
     return {"samples/s": "sample/s", "tokens/s": "token/s"}.get(unit, unit)
+
+
+@functools.lru_cache(maxsize=None)
+def _factor(source: str, unit: str) -> float:
+    """What one ``source`` is in a measurement's ``unit`` (cached: the calibration grid asks
+    hundreds of thousands of times, and a pint conversion each time dominated `validate`)."""
+    return float(Quantity(1.0, _unit(source)).m_as(_unit(unit)))
