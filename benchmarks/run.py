@@ -64,6 +64,7 @@ def main() -> None:
     bench_evaluate()
     bench_site()
     bench_optimizers()
+    bench_validate()
 
 
 def bench_solve() -> None:
@@ -216,6 +217,14 @@ def bench_optimizers() -> None:
     for label, run in cases:
         run()  # warm the caches
         print(f"{label}: {in_process(run, runs=5) * 1e3:7.1f} ms median of 5 (target < 1 s)")
+
+
+def bench_validate() -> None:
+    """`mlsysim validate` in a fresh process: every measurement predicted over the calibration
+    grid, and refitted once per held-out source (target: under 20 s)."""
+    elapsed = statistics.median(_timed([sys.executable, "-m", "mlsysim", "validate"])
+                                for _ in range(3))
+    print(f"mlsysim validate (fresh process):     {elapsed:7.2f} s median of 3 (target < 20 s)")
 
 
 if __name__ == "__main__":
