@@ -91,39 +91,24 @@ class ServingModel(ForwardModel):
         """
         from ..units import Quantity as Q
 
-        model = resolve_entry(model, "Models", "model")
-        w = workload_figures(model)
-        if w.kind != "decoder":
-            raise InputError(f"ServingModel models autoregressive decoding; {w.name} is not a "
-                             "decoder language model. Use Engine.solve for it",
-                             name="model", value=w.path)
-        chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
+        # Resolution and every check of model, chip, precision and tp, done once for all phases.
+        costs = PhaseCosts(model, hardware, precision, efficiency, tp_size,
+                           memory_efficiency=memory_efficiency, solver=self.name)
+        model, w, chip, tp = costs.model, costs.w, costs.chip, costs.tp
         seq = check_context(check_count(seq_len, "seq_len"), w)
         batch = check_count(batch_size)
-        tp = check_count(tp_size, "tp_size")
-        (eta_p, eta_d), (eta_pm, eta_dm), cited = _efficiencies(efficiency, memory_efficiency)
-        peak, rate_unit = peak_for(chip, precision)
-        if tp > 1 and math.isnan(chip.scale_up_bandwidth):
-            raise InputError(f"tp_size={tp} needs a scale-up link between GPUs, and {chip.name} "
-                             "lists none; use tp_size=1", name="tp_size", value=tp)
-        node = largest_node(chip.path) if tp > 1 else None
-        check_tensor_parallel(tp, w, per_node=node[0] if node else None,
-                              node=f"{node[1]}, the largest {chip.name} node in the Zoo"
-                              if node else "")
-        weight_b = bytes_per_value(precision)
-        act_b = activation_bytes(precision)
-        bandwidth = modeled_bandwidth(chip.bandwidth)
+        (eta_p, eta_d), (eta_pm, eta_dm) = (costs.eta_p, costs.eta_d), (costs.eta_pm, costs.eta_dm)
+        cited, peak, rate_unit = costs.cited, costs.peak, costs.rate_unit
+        weight_b, act_b, bandwidth = costs.weight_bytes, costs.act_bytes, costs.bandwidth
 
         # Prefill: the prompt of every request at once.
         tokens = batch * seq
         prefill_flops = sequence_flops(w, tokens, seq)
-        kv_per_token = w.kv_values_per_token * act_b
+        kv_per_token, kv_shards, weights = costs.kv_per_token, costs.kv_shards, costs.weights
         kv_total = transformer.kv_cache_size(kv_per_token, seq, batch)
-        kv_shards = transformer.kv_cache_shards(tp, w.kv_heads)
-        weights = w.parameters * weight_b
         prefill_traffic = weights / tp + kv_total / kv_shards
         comm_bw = chip.scale_up_bandwidth
-        comm_lat, lat_note = _scale_up_latency(node) if tp > 1 else (0.0, "")
+        comm_lat, lat_note = costs.comm_latency, costs.latency_note
         prefill_comm = 0.0
         decode_comm = 0.0
         if tp > 1:
@@ -270,18 +255,19 @@ class PhaseCosts:
 
     def __init__(self, model: Any, hardware: Any, precision: str = "fp16",
                  efficiency: float | None = None, tp_size: int = 1, *,
-                 memory_efficiency: float | None = None):
-        model = resolve_entry(model, "Models", "model")
+                 memory_efficiency: float | None = None, solver: str = "PhaseCosts"):
+        """``solver`` names the caller in the error for a model that is not a decoder."""
+        self.model = model = resolve_entry(model, "Models", "model")
         self.w = w = workload_figures(model)
         if w.kind != "decoder":
-            raise InputError(f"PhaseCosts models autoregressive decoding; {w.name} is not a "
+            raise InputError(f"{solver} models autoregressive decoding; {w.name} is not a "
                              "decoder language model. Use Engine.solve for it",
                              name="model", value=w.path)
         self.chip = chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
         self.tp = tp = check_count(tp_size, "tp_size")
         (self.eta_p, self.eta_d), (self.eta_pm, self.eta_dm), self.cited = \
             _efficiencies(efficiency, memory_efficiency)
-        self.peak, _ = peak_for(chip, precision)
+        self.peak, self.rate_unit = peak_for(chip, precision)
         if tp > 1 and math.isnan(chip.scale_up_bandwidth):
             raise InputError(f"tp_size={tp} needs a scale-up link between GPUs, and {chip.name} "
                              "lists none; use tp_size=1", name="tp_size", value=tp)
@@ -295,7 +281,7 @@ class PhaseCosts:
         self.kv_per_token = w.kv_values_per_token * self.act_bytes
         self.kv_shards = transformer.kv_cache_shards(tp, w.kv_heads)
         self.weights = w.parameters * self.weight_bytes
-        self.comm_latency = _scale_up_latency(node)[0] if tp > 1 else 0.0
+        self.comm_latency, self.latency_note = _scale_up_latency(node) if tp > 1 else (0.0, "")
 
     def _allreduces(self, tokens: float) -> float:
         if self.tp == 1 or tokens == 0:
