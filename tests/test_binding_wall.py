@@ -93,3 +93,23 @@ def test_cli_prints_the_reason_not_the_binding_line():
     assert result.exit_code == 2
     assert "infeasible: Memory wall: needs 184.1 GB" in result.output
     assert "Binding wall: 2. Memory wall (it does not fit)" in result.output  # in the trace
+
+
+def test_an_arrival_rate_keeps_the_binding_line_last_and_names_the_tail_when_it_binds():
+    from mlsysim.solvers import serve_request
+
+    light = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms",
+                          arrival_rate="5 1/s")
+    assert _bound(light) == "batching" and light.reason.startswith("TTFT at 5 requests/s")
+    assert sum(line.startswith("Binding wall:") for line in light.constraint_trace) == 1
+    # 100 requests/s against 91 slots each held 12.8 s (capacity 7.1 /s): the queue diverges.
+    flooded = serve_request("Llama3_70B", "H100", 2048, 256, tp_size=8, slo_itl="50 ms",
+                            arrival_rate="100 1/s")
+    assert _bound(flooded) == "tail_latency" and "Stability wall" in flooded.reason
+
+
+def test_a_given_batch_is_its_own_reason():
+    over = ContinuousBatchingModel().solve("Llama3_70B", "H100", 2048, 256, tp_size=8,
+                                           slo_itl=parse_quantity("50 ms"), batch_size=200)
+    assert over.reason.startswith("Batch 200 (given): misses ITL <= 50 ms")
+    assert _bound(over) == "batching"

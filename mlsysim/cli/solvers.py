@@ -312,10 +312,7 @@ def _serve_capacity(model, hardware, seq_len, batch_size, precision, efficiency,
         if result.ttft_p99 is not None:
             headline += (f"; at {number(arrival_rate)} requests/s TTFT P50 "
                          f"{quantity(result.ttft_p50)}, P99 {quantity(result.ttft_p99)}")
-    given = [line for line in result.constraint_trace
-             if line.startswith(f"Batch {result.batch_size} (given)")]
-    finish(result, output, headline, code,
-           given[0] if given and result.queueing is None else result.reason)
+    finish(result, output, headline, code, result.reason)
 
 
 def validate_command(output: Output = typer.Option(Output.text, "-o", "--output")) -> None:

@@ -233,12 +233,13 @@ class ContinuousBatchingModel(ForwardModel):
                                         cv_service=cv_service, cv_arrival=cv_arrival)
         head = (f"Slot queue at {number(rate)} requests/s: {result.batch_size} slots, each "
                 f"held {si(slot, 's')} per request -> ")
+        *steps, binds = result.constraint_trace  # the binding line moves to the end again
         if not tail.stable:
-            lines = (head + tail.reason,)
             inf = Quantity(math.inf, "s")
             return result.model_copy(update=dict(
                 ttft_p50=inf, ttft_p99=inf, queueing=tail, meets_slo=False,
-                constraint_trace=result.constraint_trace + lines))
+                constraint_trace=(*steps, head + tail.reason,
+                                  binding_line("tail_latency", "the slot queue is unstable"))))
         ttft = float(result.ttft.m_as("s"))
         wait50, wait99 = (float(q.m_as("s")) - slot for q in (tail.p50, tail.p99))
         p99 = ttft + wait99
@@ -255,10 +256,12 @@ class ContinuousBatchingModel(ForwardModel):
             lines.append(f"TTFT at {number(rate)} requests/s: P50 {si(ttft + wait50, 's')}, "
                          f"P99 {si(p99, 's')} ({si(wait99, 's')} waiting for a slot)"
                          f"{verdict}")
+        if wait99 > ttft:
+            binds = binding_line("tail_latency", "waiting for a slot is most of P99 TTFT")
         return result.model_copy(update=dict(
             ttft_p50=Quantity(ttft + wait50, "s"), ttft_p99=Quantity(p99, "s"),
             queueing=tail, meets_slo=result.meets_slo and meets_ttft,
-            constraint_trace=result.constraint_trace + tuple(lines)))
+            constraint_trace=(*steps, *lines, binds)))
 
     def _operating_point(self, model, hardware, input_tokens, output_tokens, tp_size,
                          precision, slo_ttft, slo_itl, efficiency, memory_efficiency,
@@ -374,11 +377,11 @@ class ContinuousBatchingModel(ForwardModel):
                       (("ITL", slo_i, steps.itl(given)), ("TTFT", slo_t, steps.ttft(given)))
                       if slo is not None and value > slo]
             meets = not missed
-            trace.append(f"Batch {given} (given): " + (
+            verdict = f"Batch {given} (given): " + (
                 f"misses {' and '.join(missed)}; the largest batch meeting {slo_text} is "
                 f"{number(best)}" if missed else f"meets {slo_text}" if slo_text else
-                "no SLO given"))
-            return self._result(given, "given", meets, True, steps, common, trace)
+                "no SLO given")
+            return self._result(given, "given", meets, True, steps, common, trace, verdict)
         if best < 1:
             missed = " and ".join(name for name in (ITL_WALL, TTFT_WALL) if limits.get(name) == 0)
             at_one = f"ITL {si(steps.itl(1), 's')}, TTFT {si(steps.ttft(1), 's')}"
@@ -393,7 +396,9 @@ class ContinuousBatchingModel(ForwardModel):
                      + (f"; SLO {slo_text}" if slo_text else ""))
         return self._result(best, walls, True, True, steps, common, trace)
 
-    def _result(self, batch, binding, meets, feasible, steps, common, trace):
+    def _result(self, batch, binding, meets, feasible, steps, common, trace, verdict=""):
+        """The result at ``batch``; ``verdict`` (a given batch against the SLOs) closes the
+        trace's steps, after the operating point, so it is the result's ``reason``."""
         from ..units import Quantity
 
         binds = (binding_line("memory", "the KV cache of every request must fit")
@@ -418,6 +423,8 @@ class ContinuousBatchingModel(ForwardModel):
             f"{steps.context}); TTFT = t_d + t_p = {si(ttft, 's')}; ITL = t_d + (B-1) t_p / "
             f"(O-1) = {si(itl, 's')}; end-to-end {si(e2e, 's')}; {number(rate)} tokens/s "
             f"({number(rate / tp)} per GPU), {number(batch / steps.cycle(batch))} requests/s")
+        if verdict:
+            trace.append(verdict)
         return ContinuousBatchingResult(
             batch_size=batch, binding=binding, meets_slo=meets, feasible=feasible,
             decode_step_time=Quantity(t_d, "s"), ttft=Quantity(ttft, "s"),
