@@ -10,7 +10,6 @@ the solver that resolves it (a name in :mod:`mlsysim.solvers.registry`, ``"Engin
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -125,11 +124,6 @@ def binding_line(key: str, why: str = "") -> str:
     return f"{BINDING_PREFIX}{item.number}. {item.name}" + (f" ({why})" if why else "")
 
 
-#: A dotted Zoo path inside a trace line: "(Literature.Calibration.DecodeMemoryEfficiency)".
-_ZOO_PATH = re.compile(r"\b(?:Hardware|Models|Systems|Infrastructure|Ops|Scenarios|ReferenceStats|"
-                       r"Literature)(?:\.[A-Za-z0-9_]+)+")
-
-
 @dataclass(frozen=True)
 class WorkedExample:
     """A wall's example, computed: what went in, what came out, why, and the Zoo it read."""
@@ -167,7 +161,9 @@ def run_example(item: Wall) -> WorkedExample:
         outputs.append((name, quantity(getattr(result, name)), fields[name]))
     trace = tuple(getattr(result, "constraint_trace", ()) or ())
     named = [value for value in item.example.inputs.values() if isinstance(value, str)]
-    paths = [match for line in (*named, *trace) for match in _ZOO_PATH.findall(line)]
+    from .lineage.references import references_in  # the one finder of Zoo paths in text
+
+    paths = [ref.text for line in (*named, *trace) for ref in references_in("example", line)]
     return WorkedExample(
         wall=item, inputs=tuple((name, _shown_input(value)) for name, value in item.example.inputs.items()),
         outputs=tuple(outputs), trace=trace, zoo_paths=tuple(dict.fromkeys(paths)))

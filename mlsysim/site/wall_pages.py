@@ -38,13 +38,16 @@ def wall_pages(model: SiteModel, env: Environment) -> dict[str, str]:
                             for w in items if w.domain == domain]} for domain in DOMAINS],
         meta=f"The {len(items)} walls of ML systems: constraint, equation and the mlsysim "
              "solver that resolves each, with a worked example per wall.")}
+    entry_pages = {entry["record"].path: entry["page"] for entry in model.entries}
     for index, item in enumerate(items):
         page = wall_page(item)
-        files[page] = env.get_template("site/wall.md.j2").render(**_wall(model, item, page, items, index))
+        files[page] = env.get_template("site/wall.md.j2").render(
+            **_wall(model, entry_pages, item, page, items, index))
     return files
 
 
-def _wall(model: SiteModel, item: Wall, page: str, items: tuple[Wall, ...], index: int) -> dict[str, Any]:
+def _wall(model: SiteModel, entry_pages: dict[str, str], item: Wall, page: str,
+          items: tuple[Wall, ...], index: int) -> dict[str, Any]:
     example = run_example(item) if item.example is not None else None
     neighbours = {"previous": items[index - 1] if index > 0 else None,
                   "next": items[index + 1] if index + 1 < len(items) else None}
@@ -55,7 +58,7 @@ def _wall(model: SiteModel, item: Wall, page: str, items: tuple[Wall, ...], inde
                        for name, w in neighbours.items() if w is not None],
         "equations": _equations(item.solver) if item.solver else "",
         "example": example,
-        "used": _zoo_used(model, example.zoo_paths, page) if example else [],
+        "used": _zoo_used(model, entry_pages, example.zoo_paths, page) if example else [],
         "meta": f"{item.name} ({item.domain}): {item.constraint}"[:300],
     }
 
@@ -85,9 +88,10 @@ def reflow(text: str) -> str:
                          for paragraph in paragraphs)
 
 
-def _zoo_used(model: SiteModel, paths: tuple[str, ...], page: str) -> list[dict[str, Any]]:
-    """The example's Zoo entries and numbers, each linked; a number with its badge."""
-    entries = {entry["record"].path: entry["page"] for entry in model.entries}
+def _zoo_used(model: SiteModel, entries: dict[str, str], paths: tuple[str, ...],
+              page: str) -> list[dict[str, Any]]:
+    """The example's Zoo entries (``entries``: path -> page) and numbers, each linked; a
+    number with its badge."""
     rows = []
     for path in paths:
         number = model.by_path.get(path)

@@ -7,7 +7,7 @@ from typing import Any
 from ..engine.checks import check_count, check_fraction, check_quantity, resolve_entry, show
 from ..formatting import number, quantity, si, stated
 from ..physics import roofline, sustainability
-from ..systems.fleet import DeviceGroup, Fleet, as_fleet, it_power
+from ..systems.fleet import DeviceGroup, as_fleet, idle_power, it_power
 from . import zoo_defaults
 from pydantic import Field
 
@@ -116,7 +116,7 @@ class SustainabilityModel(ForwardModel):
             sourced = zoo_defaults.number(zoo_defaults.PUE)
             facility_pue, pue_note = float(sourced), f"PUE {zoo_defaults.cite(sourced)}"
 
-        idle = self._idle_power(group)
+        idle = idle_power(group)
         if idle is not None:  # the linear power model the engine uses (Fan et al. 2007)
             e_it = float(roofline.board_power(idle, watts, utilization)) * seconds
             how = (f"({si(idle, 'W')} idle + ({si(watts, 'W')} - {si(idle, 'W')}) x "
@@ -146,17 +146,6 @@ class SustainabilityModel(ForwardModel):
             carbon_footprint=Q(carbon_g, "gCO2e").to("tCO2e"), water_usage=water,
             embodied_carbon=embodied, embodied_carbon_amortized=embodied_share,
             constraint_trace=tuple(trace))
-
-    @staticmethod
-    def _idle_power(group: Any) -> float | None:
-        """The fleet's idle draw (W) when it is counted by accelerator TDP and the chip lists
-        its lowest power mode (``power.min``); None otherwise (a node's system power has no
-        idle figure in the Zoo)."""
-        if isinstance(group, Fleet) and group.node.power is not None:
-            return None
-        chip = group.accelerator
-        low = chip.power.min if chip.power is not None else None
-        return None if low is None else float(low.m_as("W")) * group.total_accelerators
 
     @staticmethod
     def _water(wue: Any, grid: Any, hosted: bool, e_it: float, trace: list[str]) -> Any:

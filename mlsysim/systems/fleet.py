@@ -178,3 +178,14 @@ def it_power(fleet: "Fleet | DeviceGroup") -> tuple[float, str]:
     if isinstance(fleet, Fleet):
         basis += f" (accelerators only: {fleet.node.path} lists no system power)"
     return watts, basis
+
+
+def idle_power(fleet: "Fleet | DeviceGroup") -> float | None:
+    """The idle draw (W) beside :func:`it_power`'s maximum: the accelerators' lowest power
+    mode (``power.min``) when the fleet is counted by accelerator TDP and the chip lists one;
+    None otherwise (a node's system power has no idle figure in the Zoo)."""
+    if isinstance(fleet, Fleet) and fleet.node.power is not None:
+        return None
+    chip = fleet.accelerator
+    low = chip.power.min if chip.power is not None else None
+    return None if low is None else float(low.m_as("W")) * fleet.total_accelerators
