@@ -9,7 +9,7 @@ from ..errors import OOMError
 from ..physics import roofline
 from . import calibration
 from .checks import check_context, check_count, check_flag, check_fraction, peak_for, resolve_entry
-from .figures import WorkloadFigures, chip_figures, workload_figures
+from .figures import ChipFigures, WorkloadFigures, chip_figures, workload_figures
 from .passes import pass_cost, pass_rate
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
 from ..formatting import si
@@ -34,6 +34,17 @@ def default_seq_len(w: WorkloadFigures) -> int:
     return default
 
 
+def idle_draw(chip: ChipFigures) -> tuple[float | None, str]:
+    """(watts, Zoo path) of the chip's idle draw for the linear power model: the measured idle
+    power (``power.idle``) where the Zoo lists one, else the lowest configurable power mode
+    (``power.min``), else (None, "") and energy falls back to TDP x time, an upper bound."""
+    if not math.isnan(chip.idle_power):
+        return chip.idle_power, f"{chip.path}.power.idle"
+    if not math.isnan(chip.min_power):
+        return chip.min_power, f"{chip.path}.power.min"
+    return None, ""
+
+
 class Engine:
     """The single-device roofline solver (``Engine.solve``) and its vectorized form (``sweep``)."""
 
@@ -56,10 +67,11 @@ class Engine:
         it is one decode step (one new token for each of ``batch_size`` sequences at context
         ``seq_len``); with ``is_training`` it is a forward and backward pass. Time follows the
         roofline, T = max(F / (eta * P_peak), B / (eta_mem * BW)), at the precision's own
-        dense peak. Energy is latency times P = P_min + (TDP - P_min) x u, u the busier of the
-        compute (F / (P_peak T)) and memory (B / (BW T)) shares, with the chip's lowest power
-        mode (``power.min``) as idle draw; without one it is TDP x latency, an upper bound
-        (said in the trace). ``efficiency`` and
+        dense peak. Energy is latency times P = P_idle + (TDP - P_idle) x u (Fan, Weber and
+        Barroso, ISCA 2007), u the busier of the compute (F / (P_peak T)) and memory
+        (B / (BW T)) shares; P_idle is the chip's measured idle draw (``power.idle``), else its
+        lowest power mode (``power.min``); without either it is TDP x latency, an upper bound.
+        The trace names the Zoo path of the idle figure used. ``efficiency`` and
         ``memory_efficiency`` left as None take the calibrated value of the pass's workload class
         (``calibration.engine_class``) from ``Literature.Calibration``, cited in the trace.
         """
@@ -99,7 +111,7 @@ class Engine:
         mfu = float(roofline.utilization(flops, latency, peak))
         busy = max(mfu, float(roofline.utilization(traffic, latency,
                                                    modeled_bandwidth(chip.bandwidth))))
-        idle = chip.min_power if chip.min_power == chip.min_power else chip.tdp
+        idle, idle_path = idle_draw(chip)
         profile = PerformanceProfile(
             model=w.name, hardware=chip.name, precision=precision, batch_size=batch, seq_len=seq,
             is_training=is_training, bottleneck="Compute" if t_compute >= t_memory else "Memory",
@@ -107,12 +119,14 @@ class Engine:
             latency_s=float(latency), compute_time_s=float(t_compute),
             memory_time_s=float(t_memory), flops_count=float(flops), traffic_bytes=float(traffic),
             footprint_bytes=float(footprint), capacity_bytes=chip.capacity,
-            energy_j=float(roofline.energy(roofline.board_power(idle, chip.tdp, busy), latency)),
+            energy_j=float(roofline.energy(
+                roofline.board_power(chip.tdp if idle is None else idle, chip.tdp, busy), latency)),
             throughput_per_s=float(rate),
             throughput_unit=unit, peak_rate=peak, rate_unit=rate_unit, bandwidth=chip.bandwidth,
             efficiency=eta, memory_efficiency=eta_mem,
             weights_bytes=w.parameters * weight_b, calibrated=calibrated, tdp=chip.tdp,
-            min_power=chip.min_power, busy_share=busy)
+            min_power=chip.min_power, busy_share=busy,
+            idle_power=math.nan if idle is None else idle, idle_path=idle_path)
         if raise_errors and not feasible:
             raise OOMError(f"{w.name} does not fit on {chip.name}: needs "
                            f"{si(footprint, 'B')}, has {si(chip.capacity, 'B')}; use a larger "

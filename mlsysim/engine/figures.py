@@ -29,6 +29,7 @@ class ChipFigures:
     tdp: float = NAN           # W
     min_power: float = NAN     # W, the lowest configurable power mode (power.min)
     scale_up_bandwidth: float = NAN  # B/s per direction, per device
+    idle_power: float = NAN    # W, the measured draw with no work running (power.idle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ def chip_figures(hardware: Any) -> ChipFigures:
         min_power=(float(hardware.power.min.m_as("W")) if hardware.power.min is not None
                    else NAN),
         scale_up_bandwidth=float(link.per_direction.m_as("B/s")) if link is not None else NAN,
+        idle_power=(float(hardware.power.idle.m_as("W")) if hardware.power.idle is not None
+                    else NAN),
     )
     _CHIPS[id(hardware)] = (hardware, figures)
     return figures

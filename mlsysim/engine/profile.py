@@ -66,8 +66,10 @@ class PerformanceProfile:
     #: Zoo paths of the calibrated efficiencies used because none was given.
     calibrated: tuple[str, ...] = ()
     tdp: float = float("nan")         # W
-    min_power: float = float("nan")   # W, the chip's lowest power mode (power.min), idle draw
+    min_power: float = float("nan")   # W, the chip's lowest power mode (power.min)
     busy_share: float = 1.0           # the busier of compute and memory over latency, 0..1
+    idle_power: float = float("nan")  # W, the idle draw the energy used (power.idle or power.min)
+    idle_path: str = ""               # Zoo path of that idle figure; "" when there is none
 
     @property
     def constraint_trace(self) -> tuple[str, ...]:
@@ -125,16 +127,18 @@ class PerformanceProfile:
     def _energy_line(self) -> str:
         if self.tdp != self.tdp:
             return (f"Energy: not modeled; the Zoo lists no TDP for {self.hardware}")
-        if self.min_power != self.min_power:
+        if not self.idle_path:
             return (f"Energy: TDP {si(self.tdp, 'W')} x {si(self.latency_s, 's')} = "
                     f"{si(self.energy_j, 'J')}, an upper bound: the Zoo lists no idle or "
                     f"minimum power for {self.hardware} (busy {self.busy_share:.0%} of the pass)")
         watts = self.energy_j / self.latency_s
-        return (f"Energy: {si(self.min_power, 'W')} idle (the lowest power mode) + "
-                f"({si(self.tdp, 'W')} TDP - {si(self.min_power, 'W')}) x {self.busy_share:.0%} "
+        label = ("measured idle" if self.idle_path.endswith(".power.idle")
+                 else "the lowest power mode")
+        return (f"Energy: {si(self.idle_power, 'W')} idle ({label}) + "
+                f"({si(self.tdp, 'W')} TDP - {si(self.idle_power, 'W')}) x {self.busy_share:.0%} "
                 f"busy (the busier of compute and memory) = {si(watts, 'W')}; x "
                 f"{si(self.latency_s, 's')} = {si(self.energy_j, 'J')} (linear power model, "
-                "Fan et al. 2007)")
+                f"Fan et al. 2007; idle draw {self.idle_path})")
 
     # -- Quantities ------------------------------------------------------
     @property

@@ -137,6 +137,18 @@ class PowerSpec(_Part):
         default=None, description="Maximum thermal design power (board power for accelerators).")
     min: quantity_type(DIMENSIONS["power"]) | None = Field(
         default=None, description="Lowest configurable power mode.")
+    idle: quantity_type(DIMENSIONS["power"]) | None = Field(
+        default=None, description="Measured board draw with no work running (a sourced "
+                                  "measurement, not a power mode); the energy models prefer it "
+                                  "to min as the idle draw.")
+
+    @model_validator(mode="after")
+    def _idle_within_tdp(self) -> "PowerSpec":
+        if self.idle is not None and self.tdp is not None and self.idle > self.tdp:
+            raise ValueError(f"power.idle ({self.idle:~}) exceeds power.tdp ({self.tdp:~}); "
+                             "an idle draw must lie at or below the TDP, so check both against "
+                             "their sources")
+        return self
 
 
 class HardwareNode(ZooEntry):

@@ -67,12 +67,16 @@ class SustainabilityModel(ForwardModel):
               devices: int = 1) -> SustainabilityResult:
         """Energy, carbon and water of ``fleet`` over ``duration_days``::
 
-            E_IT     = (P_idle + (P_IT - P_idle) x mfu) x T   (where the chip lists power.min)
+            E_IT     = (P_idle + (P_IT - P_idle) x mfu) x T   (where the chip lists an idle figure)
             E_IT     = P_IT x T x mfu                          (otherwise: idle draw left out)
             E_total  = E_IT x PUE
             CO2e     = E_total x carbon intensity
             water    = E_IT x WUE
             embodied share = embodied x T / service life
+
+        P_idle is the accelerators' measured idle draw (``power.idle``) where the Zoo lists it,
+        else their lowest power mode (``power.min``); the trace names which, by Zoo path. The
+        linear model is Fan, Weber and Barroso (ISCA 2007), as ``Engine.solve`` uses.
 
         Args:
             fleet: A cluster, node, ``Fleet`` or hardware entry (then ``devices`` of them).
@@ -96,7 +100,9 @@ class SustainabilityModel(ForwardModel):
         utilization = check_fraction(mfu, "mfu")
         trace: list[str] = []
         watts, basis = it_power(group)
-        trace.append(f"IT power {basis}")
+        counted_idle = idle_power(group)
+        trace.append(f"IT power {basis}" + ("" if counted_idle is None else
+                                             f"; idle {counted_idle[1]}"))
         grid = resolve_entry(datacenter if datacenter is not None else zoo_defaults.GRID,
                              "Infrastructure", "datacenter")
         hosted = in_datacenter(group)
@@ -116,8 +122,8 @@ class SustainabilityModel(ForwardModel):
             sourced = zoo_defaults.number(zoo_defaults.PUE)
             facility_pue, pue_note = float(sourced), f"PUE {zoo_defaults.cite(sourced)}"
 
-        idle = idle_power(group)
-        if idle is not None:  # the linear power model the engine uses (Fan et al. 2007)
+        if counted_idle is not None:  # the linear power model the engine uses (Fan et al. 2007)
+            idle = counted_idle[0]
             e_it = float(roofline.board_power(idle, watts, utilization)) * seconds
             how = (f"({si(idle, 'W')} idle + ({si(watts, 'W')} - {si(idle, 'W')}) x "
                    f"{stated(utilization)} busy) x {number(seconds / DAY)} days")

@@ -180,12 +180,22 @@ def it_power(fleet: "Fleet | DeviceGroup") -> tuple[float, str]:
     return watts, basis
 
 
-def idle_power(fleet: "Fleet | DeviceGroup") -> float | None:
-    """The idle draw (W) beside :func:`it_power`'s maximum: the accelerators' lowest power
-    mode (``power.min``) when the fleet is counted by accelerator TDP and the chip lists one;
-    None otherwise (a node's system power has no idle figure in the Zoo)."""
+def idle_power(fleet: "Fleet | DeviceGroup") -> tuple[float, str] | None:
+    """(watts, how it was counted): the idle draw beside :func:`it_power`'s maximum, when the
+    fleet is counted by accelerator TDP: the accelerators' measured idle power (``power.idle``)
+    where the Zoo lists one, else their lowest power mode (``power.min``); None otherwise (a
+    node's system power has no idle figure in the Zoo, nor has a chip without either)."""
+    from ..formatting import si
+
     if isinstance(fleet, Fleet) and fleet.node.power is not None:
         return None
     chip = fleet.accelerator
-    low = chip.power.min if chip.power is not None else None
-    return None if low is None else float(low.m_as("W")) * fleet.total_accelerators
+    if chip.power is None:
+        return None
+    for field, what in (("idle", "measured idle"), ("min", "lowest power mode")):
+        low = getattr(chip.power, field)
+        if low is not None:
+            watts = float(low.m_as("W")) * fleet.total_accelerators
+            return watts, (f"{fleet.total_accelerators} x {chip.path}.power.{field} "
+                           f"({low:~.4g}, {what}) = {si(watts, 'W')}")
+    return None
