@@ -288,8 +288,9 @@ def test_sustainability_uses_idle_power_where_the_chip_lists_it():
     assert "150 W idle + (600 W - 150 W) x 0.5 busy" in edge.constraint_trace[1]
     # Without an idle figure the busy share scales the maximum power, and the trace says that
     # leaves idle draw out (a lower bound below full load); flat out it is the maximum.
-    h100 = SustainabilityModel().solve("Hardware.Cloud.H100", duration_days=30, devices=8, mfu=0.4)
-    assert h100.it_energy.m_as("kWh") == pytest.approx(8 * 0.7 * 720 * 0.4)
-    assert "idle draw is left out: a lower bound below full load" in h100.constraint_trace[1]
-    full = SustainabilityModel().solve("Hardware.Cloud.H100", duration_days=30, devices=8)
+    # (A100 SXM4: 400 W TDP, neither power.idle nor power.min in the Zoo.)
+    a100 = SustainabilityModel().solve("Hardware.Cloud.A100", duration_days=30, devices=8, mfu=0.4)
+    assert a100.it_energy.m_as("kWh") == pytest.approx(8 * 0.4 * 720 * 0.4)
+    assert "idle draw is left out: a lower bound below full load" in a100.constraint_trace[1]
+    full = SustainabilityModel().solve("Hardware.Cloud.A100", duration_days=30, devices=8)
     assert "lower bound" not in full.constraint_trace[1]
