@@ -112,10 +112,12 @@ class Engine:
             throughput_unit=unit, peak_rate=peak, rate_unit=rate_unit, bandwidth=chip.bandwidth,
             efficiency=eta, memory_efficiency=eta_mem,
             weights_bytes=w.parameters * weight_b, calibrated=calibrated, tdp=chip.tdp,
-            min_power=chip.min_power, busy_share=busy)
+            min_power=chip.min_power, busy_share=busy, embeddings=w.embeddings)
         if raise_errors and not feasible:
+            fix = (profile.sharding_advice() if w.embeddings else
+                   "use a larger memory, lower precision, smaller batch or tensor parallelism "
+                   "(ServingModel tp_size)")
             raise OOMError(f"{w.name} does not fit on {chip.name}: needs "
-                           f"{si(footprint, 'B')}, has {si(chip.capacity, 'B')}; use a larger "
-                           "memory, lower precision, smaller batch or tensor parallelism "
-                           "(ServingModel tp_size)", required=footprint, available=chip.capacity)
+                           f"{si(footprint, 'B')}, has {si(chip.capacity, 'B')}; {fix}",
+                           required=footprint, available=chip.capacity)
         return profile
