@@ -150,7 +150,8 @@ class RecommendationWorkload(ZooEntry):
         if self.embedding_parameters is not None and \
                 self.embedding_parameters > self.parameters:
             raise ValueError(f"embedding_parameters {self.embedding_parameters:~} exceed "
-                             f"parameters {self.parameters:~}; the tables are part of the total")
+                             f"parameters {self.parameters:~}; the tables are part of the total: give "
+                             "their rows x embedding_dim, at most parameters")
         return self
 
 
