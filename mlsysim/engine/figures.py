@@ -69,7 +69,6 @@ class EmbeddingFigures:
     parameters: float      # values held in the tables (rows x dim summed over the tables)
     lookups: float         # rows one sample looks up, summed over the tables
     dim: int               # values in one row
-    tables: int            # tables looked up
 
 
 _CHIPS: dict[int, tuple[Any, ChipFigures]] = {}
@@ -184,8 +183,7 @@ def _embedding_figures(model: Any) -> EmbeddingFigures | None:
     if model.embedding_parameters is None or not model.embedding_dim or not lookups:
         return None
     return EmbeddingFigures(parameters=float(model.embedding_parameters.m_as("param")),
-                            lookups=float(sum(lookups)), dim=int(model.embedding_dim),
-                            tables=len(lookups))
+                            lookups=float(sum(lookups)), dim=int(model.embedding_dim))
 
 
 def _described(value: Any) -> str:

@@ -72,7 +72,8 @@ def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, op
         # FlashAttention (the training stacks' default) keeps no s x s attention scores.
         activations = w.layers * transformer.activation_memory_per_layer(
             seq_len, batch, w.hidden_dim, w.heads, flash_attention=True) * (act_bytes / 2)
-        return _training_cost(w, forward, weight_bytes, optimizer_bytes, activations)
+        return _training_cost(w, forward, weight_bytes, optimizer_bytes, activations,
+                              w.parameters)
     forward = w.flops_per_sample * batch
     inputs = batch * w.input_values * act_bytes
     # Parameters the pass reads: gathered_values is 0 for a model without embedding tables, so
@@ -85,14 +86,12 @@ def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, op
 
 
 def _training_cost(w: WorkloadFigures, forward, weight_bytes, optimizer_bytes, activations,
-                   read=None):
+                   read):
     """Forward and backward: ``read`` is the parameters the step touches (all of them unless
     only embedding rows are gathered); every parameter's training state stays resident."""
-    read = w.parameters if read is None else read
     flops = transformer.training_flops(forward)
     state = memory.training_state_memory(w.parameters, weight_bytes, optimizer_bytes)
     # Weights read in forward and backward, gradients written, optimizer state read and
     # written once; activations written in forward and read in backward.
-    traffic = (3 * read * weight_bytes + 2 * read * optimizer_bytes
-               + 2 * activations)
+    traffic = 3 * read * weight_bytes + 2 * read * optimizer_bytes + 2 * activations
     return flops, traffic, state + activations

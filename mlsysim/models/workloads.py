@@ -141,8 +141,9 @@ class RecommendationWorkload(ZooEntry):
         lookups = self.lookups_per_table
         if lookups is not None:
             if any(count < 1 for count in lookups):
-                raise ValueError(f"lookups_per_table {lookups} has a count below 1; a table "
-                                 "looked up is looked up at least once per sample")
+                raise ValueError(f"lookups_per_table {lookups} has a count below 1; every "
+                                 "table is looked up at least once per sample (1 for a one-hot "
+                                 "feature)")
             if self.embedding_tables is not None and len(lookups) != self.embedding_tables:
                 raise ValueError(f"lookups_per_table lists {len(lookups)} tables but "
                                  f"embedding_tables is {self.embedding_tables}; give one count "
@@ -150,8 +151,8 @@ class RecommendationWorkload(ZooEntry):
         if self.embedding_parameters is not None and \
                 self.embedding_parameters > self.parameters:
             raise ValueError(f"embedding_parameters {self.embedding_parameters:~} exceed "
-                             f"parameters {self.parameters:~}; the tables are part of the total: give "
-                             "their rows x embedding_dim, at most parameters")
+                             f"parameters {self.parameters:~}; the tables are part of the "
+                             "total: give their rows x embedding_dim, at most parameters")
         return self
 
 
