@@ -191,3 +191,16 @@ def test_entry_as_stored_builds():
 def test_inconsistent_embedding_fields_are_refused(changes, message):
     with pytest.raises(ZooError, match=message.replace("(", r"\(")):
         _build(**changes)
+
+
+def test_cli_eval_shows_the_gather_and_the_sharding_advice():
+    from typer.testing import CliRunner
+
+    from mlsysim.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "DLRM_Criteo1TB", "H100", "-b", "2048", "-p",
+                                      "fp32"])
+    assert result.exit_code == 2, result.output   # infeasible: does not fit
+    assert "Embedding gathers: 26 lookups x 128 x 4 B = 13.31 kB per sample" in result.output
+    assert "infeasible: Memory wall:" in result.output
+    assert "at least 2 devices' memory" in result.output
