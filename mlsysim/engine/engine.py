@@ -126,10 +126,13 @@ class Engine:
             efficiency=eta, memory_efficiency=eta_mem,
             weights_bytes=w.parameters * weight_b, calibrated=calibrated, tdp=chip.tdp,
             min_power=chip.min_power, busy_share=busy,
-            idle_power=math.nan if idle is None else idle, idle_path=idle_path)
+            idle_power=math.nan if idle is None else idle, idle_path=idle_path,
+            embeddings=w.embeddings)
         if raise_errors and not feasible:
+            fix = (profile.sharding_advice() if w.embeddings else
+                   "use a larger memory, lower precision, smaller batch or tensor parallelism "
+                   "(ServingModel tp_size)")
             raise OOMError(f"{w.name} does not fit on {chip.name}: needs "
-                           f"{si(footprint, 'B')}, has {si(chip.capacity, 'B')}; use a larger "
-                           "memory, lower precision, smaller batch or tensor parallelism "
-                           "(ServingModel tp_size)", required=footprint, available=chip.capacity)
+                           f"{si(footprint, 'B')}, has {si(chip.capacity, 'B')}; {fix}",
+                           required=footprint, available=chip.capacity)
         return profile

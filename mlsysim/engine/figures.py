@@ -56,6 +56,20 @@ class WorkloadFigures:
     kv_heads: int = 0              # K/V heads a tensor-parallel split can shard (1 for MLA, MQA)
     context_length: float = NAN
     input_values: float = 0.0      # values in one input sample (per-sample models)
+    # What a per-sample pass reads (Engine pass math): the weights it streams whole and, for a
+    # model with embedding tables (DLRM), the table values each sample gathers.
+    streamed_parameters: float = NAN  # all parameters but the embedding tables
+    gathered_values: float = 0.0   # embedding values looked up per sample: lookups x dim
+    embeddings: EmbeddingFigures | None = None  # the tables, for traces and errors
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingFigures:
+    """A recommendation model's embedding tables as numbers: resident whole, read by row."""
+
+    parameters: float      # values held in the tables (rows x dim summed over the tables)
+    lookups: float         # rows one sample looks up, summed over the tables
+    dim: int               # values in one row
 
 
 _CHIPS: dict[int, tuple[Any, ChipFigures]] = {}
@@ -147,17 +161,32 @@ def workload_figures(model: Any) -> WorkloadFigures:
                 input_values = float(math.prod(model.input_shape))
             elif model.input_resolution:
                 input_values = float(3 * model.input_resolution ** 2)  # RGB image
+        embeddings = _embedding_figures(model) if isinstance(model, RecommendationWorkload) \
+            else None
         figures = WorkloadFigures(
             name=model.name, path=model.path, kind="per_sample", parameters=params,
             active_parameters=params,
             flops_per_sample=float(model.flops_per_sample.m_as("FLOP/sample")),
             input_values=input_values,
+            streamed_parameters=params - embeddings.parameters if embeddings else params,
+            gathered_values=embeddings.lookups * embeddings.dim if embeddings else 0.0,
+            embeddings=embeddings,
         )
     else:
         raise InputError(f"model must be a Models entry or its name (e.g. 'Llama3_8B'), got "
                          f"{_described(model)}", name="model", value=model)
     _WORKLOADS[id(model)] = (model, figures)
     return figures
+
+
+def _embedding_figures(model: Any) -> EmbeddingFigures | None:
+    """The tables of a recommendation model whose entry gives their size, row width and
+    lookups per table; else None, and a pass streams every weight (the pre-gather upper bound)."""
+    lookups = model.lookups_per_table
+    if model.embedding_parameters is None or not model.embedding_dim or not lookups:
+        return None
+    return EmbeddingFigures(parameters=float(model.embedding_parameters.m_as("param")),
+                            lookups=float(sum(lookups)), dim=int(model.embedding_dim))
 
 
 def _described(value: Any) -> str:

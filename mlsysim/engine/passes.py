@@ -47,7 +47,11 @@ def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, op
       a dense model; up to ``batch`` x active for a mixture of experts) and the KV cache.
     * decoder or encoder, training: forward and backward over ``batch`` x ``seq_len`` tokens.
     * encoder, inference: a forward pass over ``batch`` x ``seq_len`` tokens.
-    * per-sample models: ``batch`` inputs.
+    * per-sample models: ``batch`` inputs. Traffic streams the weights once and, for a model
+      with embedding tables (DLRM), gathers only the rows the samples look up:
+      B = (N_dense + batch x lookups x dim) x b + inputs; the whole tables stay resident
+      (footprint N x b + inputs). Rows shared by samples of a batch are counted once per
+      lookup (no de-duplication), an upper bound on the gathers.
     """
     if w.kind == "decoder" and not training:
         tokens = batch
@@ -68,20 +72,26 @@ def pass_cost(w: WorkloadFigures, *, batch, seq_len, weight_bytes, act_bytes, op
         # FlashAttention (the training stacks' default) keeps no s x s attention scores.
         activations = w.layers * transformer.activation_memory_per_layer(
             seq_len, batch, w.hidden_dim, w.heads, flash_attention=True) * (act_bytes / 2)
-        return _training_cost(w, forward, weight_bytes, optimizer_bytes, activations)
+        return _training_cost(w, forward, weight_bytes, optimizer_bytes, activations,
+                              w.parameters)
     forward = w.flops_per_sample * batch
     inputs = batch * w.input_values * act_bytes
+    # Parameters the pass reads: gathered_values is 0 for a model without embedding tables, so
+    # this is exactly w.parameters there.
+    read = w.streamed_parameters + batch * w.gathered_values
     if not training:
         weights = memory.weight_memory(w.parameters, weight_bytes)
-        return forward, weights + inputs, weights + inputs
-    return _training_cost(w, forward, weight_bytes, optimizer_bytes, inputs)
+        return forward, memory.weight_memory(read, weight_bytes) + inputs, weights + inputs
+    return _training_cost(w, forward, weight_bytes, optimizer_bytes, inputs, read)
 
 
-def _training_cost(w: WorkloadFigures, forward, weight_bytes, optimizer_bytes, activations):
+def _training_cost(w: WorkloadFigures, forward, weight_bytes, optimizer_bytes, activations,
+                   read):
+    """Forward and backward: ``read`` is the parameters the step touches (all of them unless
+    only embedding rows are gathered); every parameter's training state stays resident."""
     flops = transformer.training_flops(forward)
     state = memory.training_state_memory(w.parameters, weight_bytes, optimizer_bytes)
     # Weights read in forward and backward, gradients written, optimizer state read and
     # written once; activations written in forward and read in backward.
-    traffic = (3 * w.parameters * weight_bytes + 2 * w.parameters * optimizer_bytes
-               + 2 * activations)
+    traffic = 3 * read * weight_bytes + 2 * read * optimizer_bytes + 2 * activations
     return flops, traffic, state + activations

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..formatting import number, quantity, si
-from .precision import formats, weight_only_note
+from .precision import bytes_per_value, formats, weight_only_note
 
 
 #: What each result of a pass means, for listings that describe fields (a wall's worked example).
@@ -70,6 +71,8 @@ class PerformanceProfile:
     busy_share: float = 1.0           # the busier of compute and memory over latency, 0..1
     idle_power: float = float("nan")  # W, the idle draw the energy used (power.idle or power.min)
     idle_path: str = ""               # Zoo path of that idle figure; "" when there is none
+    #: A recommendation model's embedding tables (figures.EmbeddingFigures), else None.
+    embeddings: Any = None
 
     @property
     def constraint_trace(self) -> tuple[str, ...]:
@@ -89,6 +92,8 @@ class PerformanceProfile:
             (f"Memory traffic: {si(self.traffic_bytes, 'B')}; the Zoo has no memory bandwidth for "
              f"{self.hardware}, so memory time is not modeled (compute-only roofline)"),
         ]
+        if self.embeddings is not None:
+            lines.append(self._gather_line())
         intensity = self.flops_count / self.traffic_bytes
         if self.bandwidth == self.bandwidth:
             ridge = self.peak_rate * self.efficiency / (self.bandwidth * self.memory_efficiency)
@@ -103,7 +108,12 @@ class PerformanceProfile:
             "KV cache" if self.seq_len and self.throughput_unit == "token/s" else "activations")
         need = (f"needs {si(self.footprint_bytes, 'B')} (weights {si(self.weights_bytes, 'B')} + "
                 f"{label} {si(other, 'B')}), has {si(self.capacity_bytes, 'B')}")
-        lines.append(f"Memory fits: {need}" if self.feasible else f"Memory wall: {need}")
+        if self.feasible:
+            lines.append(f"Memory fits: {need}")
+        elif self.embeddings is not None:
+            lines.append(f"Memory wall: {need}; {self.sharding_advice()}")
+        else:
+            lines.append(f"Memory wall: {need}")
         lines.append(self._energy_line())
         lines.append(self._binding_line())
         return tuple(lines)
@@ -114,6 +124,32 @@ class PerformanceProfile:
         roofline line (the CLI prints it beside an infeasible result)."""
         wanted = "Memory wall:" if not self.feasible else "Roofline:"
         return next(line for line in self.constraint_trace if line.startswith(wanted))
+
+    def _gather_line(self) -> str:
+        """Embedding gathers: the rows a pass reads from tables that stay resident whole."""
+        e = self.embeddings
+        value_b = bytes_per_value(self.precision)
+        per_sample = e.lookups * e.dim * value_b
+        tables = self._table_bytes()
+        return (f"Embedding gathers: {number(e.lookups)} lookups x {e.dim} x {number(value_b)} B "
+                f"= {si(per_sample, 'B')} per sample x {self.batch_size} = "
+                f"{si(per_sample * self.batch_size, 'B')} per pass (the looked-up rows, not the "
+                f"{si(tables, 'B')} of tables); dense weights "
+                f"{si(self.weights_bytes - tables, 'B')} read whole"
+                + ("; training reads the gathered rows again in backward and writes their "
+                   "gradients and optimizer updates, as for the dense weights"
+                   if self.is_training else ""))
+
+    def sharding_advice(self) -> str:
+        """What to do when embedding tables overflow one device: shard them across devices."""
+        devices = math.ceil(self.footprint_bytes / self.capacity_bytes)
+        return (f"the embedding tables ({si(self._table_bytes(), 'B')}) need sharding across "
+                f"devices (model-parallel embeddings, as TorchRec shards them): at least "
+                f"{devices} devices' memory ({si(self.footprint_bytes, 'B')} / "
+                f"{si(self.capacity_bytes, 'B')} per device, rounded up), or a lower precision")
+
+    def _table_bytes(self) -> float:
+        return self.embeddings.parameters * bytes_per_value(self.precision)
 
     def _binding_line(self) -> str:
         from ..walls import binding_line

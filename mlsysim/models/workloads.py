@@ -129,6 +129,31 @@ class RecommendationWorkload(ZooEntry):
     dense_features: int | None = Field(default=None, ge=0, description="Dense input features.")
     flops_per_sample: quantity_type(DIMENSIONS["flops_per_sample"]) = Field(
         description="Forward-pass FLOPs per sample (2 per multiply-accumulate).")
+    embedding_parameters: quantity_type(DIMENSIONS["params"]) | None = Field(
+        default=None, description="Parameters held in the embedding tables (rows x "
+                                  "embedding_dim summed over the tables); the rest are dense.")
+    lookups_per_table: list[int] | None = Field(
+        default=None, description="Rows each sample looks up in each embedding table, in table "
+                                  "order: 1 for a one-hot feature, the multi-hot size otherwise.")
+
+    @model_validator(mode="after")
+    def _embeddings_consistent(self) -> "RecommendationWorkload":
+        lookups = self.lookups_per_table
+        if lookups is not None:
+            if any(count < 1 for count in lookups):
+                raise ValueError(f"lookups_per_table {lookups} has a count below 1; every "
+                                 "table is looked up at least once per sample (1 for a one-hot "
+                                 "feature)")
+            if self.embedding_tables is not None and len(lookups) != self.embedding_tables:
+                raise ValueError(f"lookups_per_table lists {len(lookups)} tables but "
+                                 f"embedding_tables is {self.embedding_tables}; give one count "
+                                 "per table")
+        if self.embedding_parameters is not None and \
+                self.embedding_parameters > self.parameters:
+            raise ValueError(f"embedding_parameters {self.embedding_parameters:~} exceed "
+                             f"parameters {self.parameters:~}; the tables are part of the "
+                             "total: give their rows x embedding_dim, at most parameters")
+        return self
 
 
 def transformer_parameter_count(*, layers: int, hidden_dim: int, heads: int, kv_heads: int,
