@@ -36,7 +36,7 @@ class ParallelismResult(OptimizerResult):
     feasible: bool = Field(description="Whether any layout fits in memory.")
     objective: str = Field(description="What was optimised: 'step_time' or 'throughput' (the "
                                        "same layout at a fixed global batch).")
-    parallelism: dict[str, int] | None = Field(description="The best layout: dp, tp, pp, ep, "
+    parallelism: dict[str, int] | None = Field(description="The best layout: dp, tp, pp, ep, cp, "
                                                            "microbatches, microbatch_size, "
                                                            "interleave; None when none fits.")
     step_time: Quantity | None = Field(description="Step time of the best layout (s).")
@@ -244,7 +244,7 @@ def _result(rows, reasons, evaluated, objective, n, fleet, model_name, batch):
                  f"{si(front[0]['step_time_s'], 's')} at {si(front[0]['memory_per_rank_B'], 'B')}"
                  f" to {si(front[-1]['step_time_s'], 's')} at "
                  f"{si(front[-1]['memory_per_rank_B'], 'B')}")
-    keys = ("dp", "tp", "pp", "ep", "microbatches", "microbatch_size", "interleave")
+    keys = ("dp", "tp", "pp", "ep", "cp", "microbatches", "microbatch_size", "interleave")
     return ParallelismResult(
         feasible=True, objective=objective, parallelism={k: best[k] for k in keys},
         step_time=Q(best["step_time_s"], "s"),
