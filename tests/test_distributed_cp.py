@@ -297,3 +297,31 @@ def test_solve_stays_fast_with_cp():
         solver.solve(LLAMA, fleet, 1024, tp_size=8, cp_size=cp, seq_len=32768,
                      efficiency=0.5, placement=placement)
     assert (time.perf_counter() - start) / 6 < 0.05
+
+
+# -- scenarios and plans -------------------------------------------------------------------------
+
+def test_a_training_plan_passes_cp_and_placement_to_the_solver():
+    from mlsysim.scenarios.plan import PlanFile, evaluate_plan
+
+    plan = PlanFile(workload="Llama3_8B", hardware="H100", mode="training",
+                    fleet="Research_1024_H100", devices=1024, batch_size=256, seq_len=16384,
+                    tp_size=8, cp_size=4, placement="tp-cp-dp-pp", efficiency=0.5)
+    evaluation, _ = evaluate_plan(plan)
+    result = evaluation.results["distributed"]
+    direct = DistributedModel().solve(LLAMA, Systems.Clusters.Research_1024_H100, 256,
+                                      tp_size=8, cp_size=4, seq_len=16384, efficiency=0.5,
+                                      placement="tp-cp-dp-pp")
+    assert result.parallelism["cp"] == 4 and result.parallelism["dp"] == 32
+    assert result.step_latency_total == direct.step_latency_total
+    assert any(line.startswith("Placement tp-cp-dp-pp") for line in result.constraint_trace)
+
+
+def test_a_plan_with_a_bad_placement_names_it():
+    from mlsysim.scenarios.plan import PlanFile, evaluate_plan
+
+    plan = PlanFile(workload="Llama3_8B", hardware="H100", mode="training",
+                    fleet="Research_1024_H100", devices=1024, batch_size=256, tp_size=8,
+                    placement="tp-pp")
+    with pytest.raises(InputError, match="placement 'tp-pp' leaves out dp"):
+        evaluate_plan(plan)
