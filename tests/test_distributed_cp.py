@@ -325,3 +325,54 @@ def test_a_plan_with_a_bad_placement_names_it():
                     placement="tp-pp")
     with pytest.raises(InputError, match="placement 'tp-pp' leaves out dp"):
         evaluate_plan(plan)
+
+
+# -- the parallelism optimizer -------------------------------------------------------------------
+
+def test_optimizer_with_cp_finds_the_brute_force_optimum():
+    from mlsysim.optimizers import ParallelismOptimizer
+
+    # One 128K-token sequence on 16 GPUs: every (tp, pp, cp, m) DistributedModel accepts and
+    # fits, tried one by one, against the search with max_cp_size=4.
+    fleet, seq, max_cp = dgx(2), 131072, 4
+    found = []
+    for tp, pp, cp, m in itertools.product(range(1, 17), range(1, 17), range(1, max_cp + 1),
+                                           (1, 2)):
+        try:
+            r = DistributedModel().solve(LLAMA, fleet, 2, tp_size=tp, pp_size=pp, cp_size=cp,
+                                         microbatch_count=m, seq_len=seq)
+        except InputError:
+            continue
+        if r.feasible:
+            found.append((seconds(r.step_latency_total), float(r.memory_per_rank.m_as("B")),
+                          r.parallelism))
+    result = ParallelismOptimizer().optimize("Llama3_8B", fleet, batch_size=2, seq_len=seq,
+                                             max_microbatches=2, max_cp_size=max_cp)
+    best = min(found, key=lambda row: (row[0], row[1]))
+    assert result.parallelism == best[2] and result.parallelism["cp"] > 1
+    assert result.feasible_count == len(found)
+    without = ParallelismOptimizer().optimize("Llama3_8B", fleet, batch_size=2, seq_len=seq,
+                                              max_microbatches=2)
+    assert not without.feasible  # at batch 2 only splitting the sequence fits
+
+
+def test_optimizer_max_cp_size_must_be_a_count():
+    from mlsysim.optimizers import ParallelismOptimizer
+
+    with pytest.raises(InputError, match="max_cp_size"):
+        ParallelismOptimizer().optimize("Llama3_8B", dgx(1), batch_size=8, max_cp_size=0)
+
+
+def test_cli_optimize_parallelism_tries_cp_when_asked():
+    from typer.testing import CliRunner
+
+    from mlsysim.cli import app
+
+    args = ["optimize", "parallelism", "Llama3_8B", "H100", "--devices", "16", "-b", "2",
+            "--seq-len", "131072", "--max-microbatches", "2"]
+    without = CliRunner().invoke(app, args)
+    assert without.exit_code == 2  # nothing fits without splitting the sequence
+    with_cp = CliRunner().invoke(app, [*args, "--max-cp", "4"])
+    assert with_cp.exit_code == 0, with_cp.output
+    headline = with_cp.output.splitlines()[0]
+    assert headline.startswith("Fastest layout of 16 accelerators") and ", cp " in headline
