@@ -125,20 +125,24 @@ class DistributedModel(ForwardModel):
         ranks. Every activation, and each tensor, pipeline and expert message, is 1/cp as
         large. Attention needs every chunk's K and V: per layer and microbatch the K/V chunk,
         S = b s/cp x 2 n_kv d_head x bytes / min(tp, n_kv) on each tensor-parallel rank (the
-        K/V values per token per layer as the KV cache counts them, MLA's latent included),
+        K/V values per token per layer as the KV cache counts them; for MLA that is the
+        cached latent, a lower bound where an implementation sends the up-projected K/V),
         goes (cp-1) steps round the ring in the forward and twice more in the backward (K/V
         again, and their gradients; once more with recomputation)::
 
             T_cp = passes x L_stage x m x (cp-1) (alpha + S / BW)
 
-        Overlap: each ring step is sent while the attention block of the chunk in hand is
-        computed (Ring Attention's design; Megatron-Core does the same), so the first of the
-        cp blocks hides nothing and the other cp-1 hide their compute time:
-        exposed(T_cp) = max(0, T_cp - (cp-1)/cp x T_attention), with T_attention this rank's
-        share of the attention-score FLOPs (forward and backward) at the step's efficiency.
-        ``overlap`` is not used here: it is the share of backward compute that hides the
-        gradient all-reduce, a different stream. Causal attention is taken as load-balanced
-        over the chunks (Megatron gives each rank two mirrored chunks).
+        Overlap (a choice): the next K/V chunk does not depend on the block being computed,
+        so each ring step travels while the attention block of the chunk in hand is computed
+        (Ring Attention's design: Liu et al. overlap the key-value block transfers with the
+        blockwise attention). The first of a rank's cp blocks hides nothing; the other cp-1
+        hide their compute time: exposed(T_cp) = max(0, T_cp - (cp-1)/cp x T_attention), with
+        T_attention this rank's share of the attention-score FLOPs (forward and backward) at
+        the step's efficiency. Tensor-parallel all-reduces stay exposed, as before: the next
+        matmul needs their sum. ``overlap`` is not used for cp: it is the share of backward
+        compute that hides the gradient all-reduce, a different stream. Causal attention is
+        taken as load-balanced over the chunks (Megatron-Core's context parallelism balances
+        the causal mask's work over the GPUs).
 
         Placement: ranks are numbered with the axes of ``placement`` varying innermost first,
         and a node holds ``accelerators_per_node`` consecutive ranks. A group lies in one node,
