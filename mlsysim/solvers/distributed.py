@@ -386,7 +386,7 @@ class DistributedModel(ForwardModel):
             + (f"; expert all-to-alls: {si(t_ep, 's')}" if t_ep else ""),
             *([f"Context-parallel K/V ring: {cp_passes} passes (forward, backward x2"
                + (", recomputed forward" if activation_recomputation else "")
-               + f") x {cp - 1} exchanges of {si(kv_chunk, 'B')} per layer and microbatch over "
+               + f") x {cp - 1} exchange(s) of {si(kv_chunk, 'B')} per layer and microbatch over "
                + ("the scale-up link" if in_node["cp"] else "the scale-out fabric")
                + f": {si(t_cp, 's')}, of which the attention blocks computed meanwhile hide "
                f"{si(t_cp - exposed_cp, 's')}; exposed {si(exposed_cp, 's')}"] if cp > 1 else []),
