@@ -41,8 +41,10 @@ def parallelism(
         recompute: bool = typer.Option(False, "--recompute",
                                        help="Activation recomputation in every layout."),
         max_microbatches: int = typer.Option(64, "--max-microbatches"),
+        max_cp: int = typer.Option(1, "--max-cp", help="Largest context-parallel size tried "
+                                                       "(1: no context parallelism)."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
-    """The fastest tp x pp x dp (x ep) layout and microbatch count of a training step.
+    """The fastest tp x pp x dp (x ep, x cp) layout and microbatch count of a training step.
 
     Exit 2 when no layout fits in memory.
     """
@@ -53,10 +55,11 @@ def parallelism(
     result = ParallelismOptimizer().optimize(
         model, batch_size=batch_size, seq_len=seq_len, precision=precision,
         zero_stage=zero_stage, activation_recomputation=recompute,
-        max_microbatches=max_microbatches, **placement)
+        max_microbatches=max_microbatches, max_cp_size=max_cp, **placement)
     if result.feasible:
         layout = ", ".join(f"{key} {result.parallelism[key]}"
                            for key in ("dp", "tp", "pp", "ep", "microbatches"))
+        layout += f", cp {result.parallelism['cp']}" if result.parallelism["cp"] > 1 else ""
         headline = (f"Fastest layout of {result.devices} accelerators: {layout} -> step "
                     f"{result.step_time.to_compact():~.4g}; {result.feasible_count} of "
                     f"{result.evaluated} layouts fit")

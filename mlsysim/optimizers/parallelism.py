@@ -36,7 +36,7 @@ class ParallelismResult(OptimizerResult):
     feasible: bool = Field(description="Whether any layout fits in memory.")
     objective: str = Field(description="What was optimised: 'step_time' or 'throughput' (the "
                                        "same layout at a fixed global batch).")
-    parallelism: dict[str, int] | None = Field(description="The best layout: dp, tp, pp, ep, "
+    parallelism: dict[str, int] | None = Field(description="The best layout: dp, tp, pp, ep, cp, "
                                                            "microbatches, microbatch_size, "
                                                            "interleave; None when none fits.")
     step_time: Quantity | None = Field(description="Step time of the best layout (s).")
@@ -62,7 +62,9 @@ class ParallelismOptimizer:
 
     The space: every tp x pp dividing the fleet's N accelerators (dp = N / (tp pp)), every
     ep dividing dp for a mixture-of-experts model (ep = 1 otherwise), and every microbatch
-    count m dividing the per-replica batch up to ``max_microbatches``. A layout is ruled out,
+    count m dividing the per-replica batch up to ``max_microbatches``; with ``max_cp_size`` above
+    1 also every context-parallel size cp up to it dividing N / (tp pp) and the sequence
+    (dp = N / (tp pp cp)). A layout is ruled out,
     with the first reason that applies, when tp leaves a node or splits the heads unevenly,
     pp exceeds the layers, the global batch does not split into dp replicas, or the rank's
     memory does not fit (DistributedModel's own checks and memory model). The rest are costed
@@ -74,12 +76,15 @@ class ParallelismOptimizer:
                  precision: str = "fp16", efficiency: float | None = None,
                  objective: str = "step_time", zero_stage: int = 0,
                  activation_recomputation: bool = False, max_microbatches: int = 64,
-                 allreduce: str = "hierarchical", overlap: float = 0.0) -> ParallelismResult:
+                 allreduce: str = "hierarchical", overlap: float = 0.0,
+                 max_cp_size: int = 1) -> ParallelismResult:
         """The layout minimising the step time T_step (DistributedModel) of a global batch::
 
-            minimise T_step(tp, pp, dp, ep, m)  s.t.  tp pp dp = N, tp | heads, tp <= node,
-                                                      pp <= layers, dp m | batch,
-                                                      memory_per_rank <= capacity
+            minimise T_step(tp, pp, cp, dp, ep, m)  s.t.  tp pp cp dp = N, tp | heads,
+                                                          tp <= node, pp <= layers,
+                                                          cp | seq, cp <= max_cp_size,
+                                                          dp m | batch,
+                                                          memory_per_rank <= capacity
 
         Throughput = batch x seq / T_step, so at a fixed global batch both objectives pick
         the same layout; ties go to the smaller memory per rank.
@@ -101,6 +106,7 @@ class ParallelismOptimizer:
             max_microbatches: Largest microbatch count tried.
             allreduce: Gradient all-reduce algorithm.
             overlap: Share of backward compute hiding the gradient all-reduce.
+            max_cp_size: Largest context-parallel size tried (1: none, the default).
 
         Returns:
             ParallelismResult: the best layout, the front, evaluated/infeasible counts.
@@ -115,6 +121,12 @@ class ParallelismOptimizer:
                              "not a transformer", name="model", value=w.path)
         batch = check_count(batch_size)
         max_m = check_count(max_microbatches, "max_microbatches")
+        max_cp = check_count(max_cp_size, "max_cp_size")
+        seq = None
+        if max_cp > 1:  # cp must divide the sequence, so the search needs its length
+            from ..engine.engine import default_seq_len
+
+            seq = default_seq_len(w) if seq_len is None else check_count(seq_len, "seq_len")
         if not isinstance(objective, str) or objective not in OBJECTIVES:
             raise InputError(f"objective must be one of {', '.join(OBJECTIVES)}, got "
                              f"{show(objective)}", name="objective", value=objective)
@@ -128,34 +140,34 @@ class ParallelismOptimizer:
         reasons: Counter[str] = Counter()
         rows: list[dict[str, Any]] = []
         evaluated = 0
-        for tp in divisors(n):
-            for pp in divisors(n // tp):
-                dp = n // (tp * pp)
-                eps = [e for e in divisors(dp) if e <= entry.experts] if moe else [1]
-                if batch % dp:
-                    count = len(eps)
-                    evaluated += count
-                    reasons[_first_reason(tp, pp, w, per_node) or BATCH_SPLIT] += count
-                    continue
-                ms = [m for m in divisors(batch // dp) if m <= max_m]
-                for ep in eps:
-                    for m in ms:
-                        evaluated += 1
-                        reason = _first_reason(tp, pp, w, per_node)
-                        if reason:
-                            reasons[reason] += 1
-                            continue
-                        result = solver.solve(entry, fleet, batch, tp_size=tp, pp_size=pp,
-                                              ep_size=ep, microbatch_count=m, **options)
-                        if not result.feasible:
-                            reasons[OUT_OF_MEMORY] += 1
-                            continue
-                        rows.append({**result.parallelism,
-                                     "step_time_s": float(result.step_latency_total.m_as("s")),
-                                     "memory_per_rank_B": float(result.memory_per_rank.m_as("B")),
-                                     "throughput_token_s":
-                                         float(result.effective_throughput.m_as("token/s")),
-                                     "mfu": result.mfu})
+        for tp, pp, cp in _layouts(n, max_cp, seq):
+            dp = n // (tp * pp * cp)
+            eps = [e for e in divisors(dp) if e <= entry.experts] if moe else [1]
+            if batch % dp:
+                count = len(eps)
+                evaluated += count
+                reasons[_first_reason(tp, pp, w, per_node) or BATCH_SPLIT] += count
+                continue
+            ms = [m for m in divisors(batch // dp) if m <= max_m]
+            for ep in eps:
+                for m in ms:
+                    evaluated += 1
+                    reason = _first_reason(tp, pp, w, per_node)
+                    if reason:
+                        reasons[reason] += 1
+                        continue
+                    result = solver.solve(entry, fleet, batch, tp_size=tp, pp_size=pp,
+                                          ep_size=ep, microbatch_count=m, cp_size=cp,
+                                          **options)
+                    if not result.feasible:
+                        reasons[OUT_OF_MEMORY] += 1
+                        continue
+                    rows.append({**result.parallelism,
+                                 "step_time_s": float(result.step_latency_total.m_as("s")),
+                                 "memory_per_rank_B": float(result.memory_per_rank.m_as("B")),
+                                 "throughput_token_s":
+                                     float(result.effective_throughput.m_as("token/s")),
+                                 "mfu": result.mfu})
         return _result(rows, reasons, evaluated, objective, n, fleet, w.name, batch)
 
 
@@ -163,6 +175,15 @@ def divisors(n: int) -> list[int]:
     """The divisors of ``n`` in increasing order."""
     small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
     return sorted(set(small + [n // d for d in small]))
+
+
+def _layouts(n: int, max_cp: int, seq: int | None):
+    """(tp, pp, cp) with tp x pp x cp dividing ``n``, cp up to ``max_cp`` and dividing ``seq``."""
+    for tp in divisors(n):
+        for pp in divisors(n // tp):
+            for cp in divisors(n // (tp * pp)):
+                if cp == 1 or (cp <= max_cp and seq % cp == 0):
+                    yield tp, pp, cp
 
 
 def _first_reason(tp: int, pp: int, w: Any, per_node: int) -> str | None:
@@ -236,6 +257,7 @@ def _result(rows, reasons, evaluated, objective, n, fleet, model_name, batch):
     best = rows[int(np.lexsort((table[:, 1], table[:, 0]))[0])]
     front = tuple(rows[i] for i in pareto_front(table))
     layout = ", ".join(f"{key} {best[key]}" for key in ("dp", "tp", "pp", "ep", "microbatches"))
+    layout += f", cp {best['cp']}" if best["cp"] > 1 else ""
     trace.append(f"Best ({objective}): {layout} -> step {si(best['step_time_s'], 's')}, "
                  f"{number(best['throughput_token_s'])} tokens/s, MFU "
                  f"{number(100 * best['mfu'], 3)}%, {si(best['memory_per_rank_B'], 'B')} per "
@@ -244,7 +266,7 @@ def _result(rows, reasons, evaluated, objective, n, fleet, model_name, batch):
                  f"{si(front[0]['step_time_s'], 's')} at {si(front[0]['memory_per_rank_B'], 'B')}"
                  f" to {si(front[-1]['step_time_s'], 's')} at "
                  f"{si(front[-1]['memory_per_rank_B'], 'B')}")
-    keys = ("dp", "tp", "pp", "ep", "microbatches", "microbatch_size", "interleave")
+    keys = ("dp", "tp", "pp", "ep", "cp", "microbatches", "microbatch_size", "interleave")
     return ParallelismResult(
         feasible=True, objective=objective, parallelism={k: best[k] for k in keys},
         step_time=Q(best["step_time_s"], "s"),

@@ -69,3 +69,14 @@ def point_to_point_time(message, bandwidth, latency):
 def effective_bandwidth(bandwidth, oversubscription):
     """Bandwidth left per port when the fabric is oversubscribed: BW / ratio."""
     return bandwidth / oversubscription
+
+
+def ring_exchange_time(message, ranks, bandwidth, latency):
+    """Ring pass of one chunk per rank (context parallelism): n-1 steps, each rank sending S bytes
+    to its neighbour while it receives S from the other side.
+
+    T = (n-1) * (alpha + S / BW)   (Liu, Zaharia and Abbeel, "Ring Attention with Blockwise
+    Transformers for Near-Infinite Context", 2023: key-value blocks travel round a ring of
+    hosts, so every rank sees every other rank's block after n-1 steps)
+    """
+    return (ranks - 1) * (latency + message / bandwidth)

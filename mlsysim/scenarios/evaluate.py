@@ -196,6 +196,7 @@ class _Run:
                      "tp_size": s.tp_size, "pp_size": s.pp_size,
                      "microbatch_count": s.microbatch_count, "zero_stage": s.zero_stage,
                      "activation_recomputation": s.activation_recomputation,
+                     "cp_size": s.cp_size, "placement": s.placement,
                      "duration_days": s.duration_days, "datacenter": s.grid, "grid": s.grid,
                      "mfu": s.utilization, **self.solver_args}
         result = record.create().solve(**registry.scenario_arguments(record, available))
@@ -330,7 +331,8 @@ class _Run:
             self.model, fleet, s.batch_size, precision=s.precision, efficiency=eta,
             tp_size=s.tp_size or 1, pp_size=s.pp_size, microbatch_count=s.microbatch_count,
             zero_stage=s.zero_stage, activation_recomputation=s.activation_recomputation,
-            seq_len=s.seq_len or default_seq_len(workload_figures(self.model)))
+            seq_len=s.seq_len or default_seq_len(workload_figures(self.model)),
+            cp_size=s.cp_size, **({"placement": s.placement} if s.placement else {}))
         self.results["distributed"] = result
         memory = _memory_line(result.memory_per_rank, _capacity(fleet.accelerator))
         metrics = {"memory_per_rank": result.memory_per_rank, "parallelism": result.parallelism}

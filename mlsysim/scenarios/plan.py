@@ -78,6 +78,8 @@ class PlanFile(BaseModel):
     devices: Count = Field(default=1, description="How many of the hardware.")
     tp_size: Count | None = None
     pp_size: Count = 1
+    cp_size: Count = 1
+    placement: str | None = None
     microbatch_count: Count = 1
     zero_stage: Literal[0, 1, 2, 3] = 0
     activation_recomputation: bool = False

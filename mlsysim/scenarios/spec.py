@@ -84,6 +84,10 @@ class ScenarioSpec(ZooEntry):
     tp_size: Count | None = Field(default=None, description="Tensor-parallel ranks (serving: "
                                 "defaults to devices; training: 1).")
     pp_size: Count = Field(default=1, description="Pipeline stages (training).")
+    cp_size: Count = Field(default=1, description="Context-parallel ranks, each holding "
+                                                  "seq_len / cp_size tokens (training).")
+    placement: str | None = Field(default=None, description="Rank order, innermost first, e.g. "
+                                  "'tp-cp-pp-dp' (training; None: DistributedModel's default).")
     microbatch_count: Count = Field(default=1,
                                   description="Microbatches per data-parallel replica (training).")
     zero_stage: Literal[0, 1, 2, 3] = Field(default=0, description="ZeRO optimizer-state sharding.")

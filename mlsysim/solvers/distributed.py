@@ -1,4 +1,5 @@
-"""3D-parallel training over a fleet: data, tensor, pipeline and expert parallelism."""
+"""Training over a fleet: data, tensor, pipeline, context and expert parallelism, and where
+each group's ranks sit (rank placement)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,21 @@ ALGORITHMS = ("ring", "tree", "hierarchical")
 #: Training stacks (Megatron, NeMo, PyTorch SDPA) use FlashAttention by default, so the
 #: s x s attention scores are not kept for the backward pass.
 FLASH_ATTENTION = True
+#: Context parallelism passes every rank's K/V chunk round the cp ring once in the forward; the
+#: backward gathers the K/V again and reduce-scatters their gradients: two more passes
+#: (Megatron-Core context_parallel docs: "all-gather ... in forward", "reduce-scatter ... in
+#: backward", "gathers KV again in backward").
+CP_RING_PASSES_PER_LAYER_TRAINING = 3
+#: Full recomputation reruns the forward, and with it the forward's K/V pass.
+CP_RING_PASSES_PER_LAYER_RECOMPUTE = 4
+#: Placement axes: tensor, context, pipeline and data parallelism (experts shard inside dp).
+PLACEMENT_AXES = ("tp", "cp", "pp", "dp")
+#: Where ranks go unless told: tp innermost, then cp, then pp, with dp outermost. This is what
+#: the solver assumed before ``placement`` existed, and Megatron-LM's "tp-cp-ep-pp-dp" order
+#: (``--use-tp-pp-dp-mapping``); Megatron's own default is "tp-cp-ep-dp-pp", pp outermost,
+#: which ``placement="tp-cp-dp-pp"`` gives (megatron/core/parallel_state.py,
+#: ``initialize_model_parallel(order=...)``).
+DEFAULT_PLACEMENT = "tp-cp-pp-dp"
 
 
 class DistributedResult(SolverResult):
@@ -47,13 +63,20 @@ class DistributedResult(SolverResult):
                                                   "stretched by an uneven pipeline split.")
     communication_latency: Quantity = Field(description="Communication the step waits for (s): "
                                                         "exposed data-parallel + tensor + "
-                                                        "pipeline + expert.")
+                                                        "pipeline + expert + exposed context.")
     dp_communication_latency: Quantity = Field(description="Data-parallel gradient all-reduce "
-                                                           "(s), before overlap with backward.")
+                                                           "over dp x cp ranks (s), before "
+                                                           "overlap with backward.")
     tp_communication_latency: Quantity = Field(description="Tensor-parallel all-reduces (s).")
     pp_communication_latency: Quantity = Field(description="Pipeline point-to-point transfers "
                                                            "(s).")
     ep_communication_latency: Quantity = Field(description="Expert-parallel all-to-alls (s).")
+    cp_communication_latency: Quantity = Field(description="Context-parallel K/V ring exchanges "
+                                                           "(s), before overlap with attention "
+                                                           "compute.")
+    cp_exposed_latency: Quantity = Field(description="Context-parallel K/V exchanges the step "
+                                                     "waits for (s): what the attention blocks "
+                                                     "computed meanwhile do not hide.")
     pipeline_bubble_latency: Quantity = Field(description="Pipeline bubble (s): (p-1)/(v m) of "
                                                           "compute.")
     scaling_efficiency: float = Field(description="compute_latency / step_latency_total: the "
@@ -66,8 +89,8 @@ class DistributedResult(SolverResult):
                                                   "gradients and optimizer state after ZeRO, "
                                                   "plus activations.")
     feasible: bool = Field(description="Whether memory_per_rank fits in one accelerator.")
-    parallelism: dict[str, int] = Field(description="The layout: dp, tp, pp, ep, microbatches, "
-                                                    "microbatch_size, interleave.")
+    parallelism: dict[str, int] = Field(description="The layout: dp, tp, pp, ep, cp, "
+                                                    "microbatches, microbatch_size, interleave.")
     node_profile: PerformanceProfile = Field(description="Engine.solve of one microbatch on one "
                                                          "accelerator.")
 
@@ -82,17 +105,51 @@ class DistributedModel(ForwardModel):
               microbatch_count: int = 1, zero_stage: int = 0,
               activation_recomputation: bool = False, seq_len: int | None = None, *,
               interleave: int = 1, allreduce: str = "hierarchical",
-              overlap: float = 0.0) -> DistributedResult:
+              overlap: float = 0.0, cp_size: int = 1,
+              placement: str = DEFAULT_PLACEMENT) -> DistributedResult:
         """Step time, communication, pipeline bubble, scaling efficiency and memory per rank.
 
-        The fleet's N accelerators split into data-parallel groups of tp x pp ranks,
-        dp = N / (tp pp); experts shard over ``ep_size`` ranks of the data-parallel group::
+        The fleet's N accelerators split into data-parallel groups of tp x cp x pp ranks,
+        dp = N / (tp cp pp); experts shard over ``ep_size`` ranks of the data-parallel group::
 
             T_step   = T_compute + T_bubble + T_comm
             T_compute = 6 N_params tokens / (N eta P)        (8 N_params with recomputation)
             T_bubble = T_compute (p - 1) / (v m)
-            T_comm   = exposed(T_dp, overlap) + T_tp + T_pp + T_ep
+            T_comm   = exposed(T_dp, overlap) + T_tp + T_pp + T_ep + exposed(T_cp)
             MFU      = 6 N_params tokens / (T_step N P)
+
+        Context parallelism (Megatron-Core ``context_parallel_size``; Liu et al., "Ring
+        Attention", 2023) splits each sequence into cp chunks of s/cp tokens. Weights are
+        replicated over cp, so the gradient all-reduce runs over dp x cp ranks (Megatron
+        "piggybacks" cp on the data-parallel group), and ZeRO shards over the same dp x cp
+        ranks. Every activation, and each tensor, pipeline and expert message, is 1/cp as
+        large. Attention needs every chunk's K and V: per layer and microbatch the K/V chunk,
+        S = b s/cp x 2 n_kv d_head x bytes / min(tp, n_kv) on each tensor-parallel rank (the
+        K/V values per token per layer as the KV cache counts them; for MLA that is the
+        cached latent, a lower bound where an implementation sends the up-projected K/V),
+        goes (cp-1) steps round the ring in the forward and twice more in the backward (K/V
+        again, and their gradients; once more with recomputation)::
+
+            T_cp = passes x L_stage x m x (cp-1) (alpha + S / BW)
+
+        Overlap (a choice): the next K/V chunk does not depend on the block being computed,
+        so each ring step travels while the attention block of the chunk in hand is computed
+        (Ring Attention's design: Liu et al. overlap the key-value block transfers with the
+        blockwise attention). The first of a rank's cp blocks hides nothing; the other cp-1
+        hide their compute time: exposed(T_cp) = max(0, T_cp - (cp-1)/cp x T_attention), with
+        T_attention this rank's share of the attention-score FLOPs (forward and backward) at
+        the step's efficiency. Tensor-parallel all-reduces stay exposed, as before: the next
+        matmul needs their sum. ``overlap`` is not used for cp: it is the share of backward
+        compute that hides the gradient all-reduce, a different stream. Causal attention is
+        taken as load-balanced over the chunks (Megatron-Core's context parallelism balances
+        the causal mask's work over the GPUs).
+
+        Placement: ranks are numbered with the axes of ``placement`` varying innermost first,
+        and a node holds ``accelerators_per_node`` consecutive ranks. A group lies in one node,
+        and uses the scale-up link, when its ranks' span (its size times the sizes of the
+        axes inside it) fits in a node; otherwise it pays the scale-out fabric. The
+        data-parallel all-reduce counts how many of its dp x cp ranks share a node for the
+        hierarchical algorithm. Experts (ep) shard inside dp, innermost.
 
         Args:
             model: A transformer (a ``Models`` entry or its name).
@@ -113,14 +170,19 @@ class DistributedModel(ForwardModel):
             interleave: Pipeline chunks per stage (v).
             allreduce: Gradient all-reduce: "ring", "tree" or "hierarchical".
             overlap: Share of backward compute that hides the gradient all-reduce, in [0, 1].
+            cp_size: Context-parallel ranks: each holds seq_len / cp_size tokens of every
+                sequence; must divide seq_len.
+            placement: The order ranks are laid out in, innermost first, as the axes tp, cp,
+                pp and dp joined by "-" (cp may be left out when cp_size is 1). Default
+                "tp-cp-pp-dp".
 
         Returns:
             DistributedResult: step time and its parts, throughput, MFU, memory per rank,
             ``feasible``, the layout and the constraint trace.
 
         Raises:
-            InputError: sizes that do not divide the fleet, the batch or the layers; a value
-                out of range.
+            InputError: sizes that do not divide the fleet, the batch, the layers or the
+                sequence; a value out of range; a placement that does not name each axis once.
         """
         from ..systems.fleet import Fleet, as_fleet
         from ..units import Quantity as Q
@@ -142,6 +204,8 @@ class DistributedModel(ForwardModel):
         global_batch = check_count(batch_size)
         tp, pp, ep = (check_count(tp_size, "tp_size"), check_count(pp_size, "pp_size"),
                       check_count(ep_size, "ep_size"))
+        cp = check_count(cp_size, "cp_size")
+        order = placement_order(placement, cp)
         m = check_count(microbatch_count, "microbatch_count")
         v = check_count(interleave, "interleave")
         seq = (default_seq_len(w) if seq_len is None
@@ -161,12 +225,18 @@ class DistributedModel(ForwardModel):
         if not isinstance(allreduce, str) or allreduce not in ALGORITHMS:
             raise InputError(f"allreduce must be one of {', '.join(ALGORITHMS)}, got "
                              f"{show(allreduce)}", name="allreduce", value=allreduce)
+        if seq % cp:
+            raise InputError(f"cp_size={cp} does not divide seq_len={seq}: context parallelism "
+                             f"gives each rank seq_len / cp_size tokens; use a cp_size that "
+                             f"divides {seq}, such as {_largest_divisor_at_most(seq, cp)}",
+                             name="cp_size", value=cp)
         n = fleet.total_accelerators
-        if n % (tp * pp):
-            raise InputError(f"tp_size x pp_size = {tp * pp} does not divide the fleet's {n} "
+        if n % (tp * pp * cp):
+            sizes = "tp_size x pp_size" + (" x cp_size" if cp > 1 else "")
+            raise InputError(f"{sizes} = {tp * pp * cp} does not divide the fleet's {n} "
                              "accelerators; choose sizes whose product divides it",
-                             name="tp_size", value=tp)
-        dp = n // (tp * pp)
+                             name="cp_size" if cp > 1 else "tp_size", value=cp if cp > 1 else tp)
+        dp = n // (tp * pp * cp)
         if dp % ep:
             raise InputError(f"ep_size={ep} does not divide the data-parallel size {dp}",
                              name="ep_size", value=ep)
@@ -201,14 +271,30 @@ class DistributedModel(ForwardModel):
         # Communication.
         intra_bw, intra_lat = fleet.intra_node_bandwidth_per_accelerator(), fleet.intra_node_latency()
         inter_bw, inter_lat = fleet.inter_node_bandwidth_per_accelerator(), fleet.inter_node_latency()
-        grad_bytes = w.parameters * weight_b / (tp * pp)
         per_node = fleet.accelerators_per_node
-        dp_in_node = max(1, per_node // (tp * pp)) if per_node >= tp * pp else 1
-        dp_nodes = max(1, dp // dp_in_node)
-        if dp == 1:
+        share, room = node_share(order, {"tp": tp, "cp": cp, "pp": pp, "dp": dp}, per_node)
+        in_node = {axis: share[axis] == size for axis, size in
+                   (("tp", tp), ("cp", cp), ("pp", pp), ("dp", dp))}
+        in_node["ep"] = ep <= room["dp"]  # experts shard inside dp, innermost
+
+        def link(axis: str) -> tuple[float, float]:
+            if in_node[axis]:
+                return intra_bw, intra_lat
+            if math.isnan(inter_bw):
+                raise InputError(f"the {axis} groups span several nodes but the fleet has no "
+                                 "scale-out fabric; give Fleet(fabric=...)", name="fleet",
+                                 value=fleet)
+            return inter_bw, inter_lat
+
+        chunk = seq // cp  # tokens of each sequence on one rank
+        grad_bytes = w.parameters * weight_b / (tp * pp)
+        replicas = dp * cp  # weights are replicated over dp and cp alike
+        dp_in_node = share["dp"] * share["cp"]
+        dp_nodes = max(1, replicas // dp_in_node)
+        if replicas == 1:
             t_dp = 0.0
         elif dp_nodes == 1:
-            t_dp = communication.ring_allreduce_time(grad_bytes, dp, intra_bw, intra_lat)
+            t_dp = communication.ring_allreduce_time(grad_bytes, replicas, intra_bw, intra_lat)
         elif math.isnan(inter_bw):
             raise InputError("the fleet spans several nodes but has no scale-out fabric; give "
                              "Fleet(fabric=...)", name="fleet", value=fleet)
@@ -216,35 +302,46 @@ class DistributedModel(ForwardModel):
             t_dp = communication.hierarchical_allreduce_time(
                 grad_bytes, dp_in_node, dp_nodes, intra_bw, intra_lat, inter_bw, inter_lat)
         elif allreduce == "tree":
-            t_dp = communication.tree_allreduce_time(grad_bytes, dp, inter_bw, inter_lat)
+            t_dp = communication.tree_allreduce_time(grad_bytes, replicas, inter_bw, inter_lat)
         else:
-            t_dp = communication.ring_allreduce_time(grad_bytes, dp, inter_bw, inter_lat)
+            t_dp = communication.ring_allreduce_time(grad_bytes, replicas, inter_bw, inter_lat)
         t_dp = float(communication.zero_data_parallel_time(t_dp, zero_stage))
         t_tp = 0.0
         if tp > 1:
-            message = micro * seq * w.hidden_dim * act_b
+            message = micro * chunk * w.hidden_dim * act_b
             per_layer = (TP_ALLREDUCES_PER_LAYER_RECOMPUTE if activation_recomputation
                          else TP_ALLREDUCES_PER_LAYER_TRAINING)
             t_tp = float(per_layer * stage_layers * m
-                         * communication.ring_allreduce_time(message, tp, intra_bw, intra_lat))
+                         * communication.ring_allreduce_time(message, tp, *link("tp")))
         t_pp = 0.0
         if pp > 1:
-            boundary = micro * seq * w.hidden_dim * act_b
-            link_bw = inter_bw if per_node < tp * pp else intra_bw
-            link_lat = inter_lat if per_node < tp * pp else intra_lat
+            boundary = micro * chunk * w.hidden_dim * act_b
             t_pp = float(pipeline.pipeline_p2p_time(
-                m, v, communication.point_to_point_time(boundary, link_bw, link_lat)))
+                m, v, communication.point_to_point_time(boundary, *link("pp"))))
         t_ep = 0.0
         moe = model.experts is not None
         if ep > 1 and moe:
             # Each token goes to its top-k experts, so k copies of its activations travel.
-            message = micro * seq * w.hidden_dim * act_b * model.active_experts
-            in_node = ep * tp * pp <= per_node
-            ep_bw, ep_lat = (intra_bw, intra_lat) if in_node else (inter_bw, inter_lat)
+            message = micro * chunk * w.hidden_dim * act_b * model.active_experts
             t_ep = float(EP_ALLTOALLS_PER_MOE_LAYER * stage_layers * m
-                         * communication.alltoall_time(message, ep, ep_bw, ep_lat))
+                         * communication.alltoall_time(message, ep, *link("ep")))
+        t_cp = exposed_cp = kv_chunk = 0.0
+        cp_passes = (CP_RING_PASSES_PER_LAYER_RECOMPUTE if activation_recomputation
+                     else CP_RING_PASSES_PER_LAYER_TRAINING)
+        if cp > 1:
+            # K and V of this rank's tokens, one layer, its tensor-parallel share of the heads.
+            kv_chunk = (micro * chunk * w.kv_values_per_token / w.layers * act_b
+                        / transformer.kv_cache_shards(tp, w.kv_heads))
+            t_cp = float(cp_passes * stage_layers * m
+                         * communication.ring_exchange_time(kv_chunk, cp, *link("cp")))
+            # The attention-score part of the step's FLOPs, this rank's share of it.
+            attention = transformer.training_flops(forward - w.flops_per_token * tokens,
+                                                   activation_recomputation)
+            t_attention = float(roofline.compute_time(attention / n, peak, eta)) * imbalance
+            exposed_cp = float(pipeline.exposed_communication(
+                t_cp, t_attention * (cp - 1) / cp, 1.0))
         exposed_dp = float(pipeline.exposed_communication(t_dp, t_compute * 2 / 3, overlap))
-        t_comm = exposed_dp + t_tp + t_pp + t_ep
+        t_comm = exposed_dp + t_tp + t_pp + t_ep + exposed_cp
         step = t_compute + t_bubble + t_comm
         efficiency_scaling = t_compute / step
 
@@ -252,11 +349,14 @@ class DistributedModel(ForwardModel):
         params_rank = w.parameters / (tp * pp)
         if moe and ep > 1:
             params_rank = params_rank * (1 - (1 - 1 / ep) * _expert_share(model))
-        state = memory.zero_sharded_state_memory(params_rank, weight_b, opt_b, dp, zero_stage)
+        state = memory.zero_sharded_state_memory(params_rank, weight_b, opt_b, replicas,
+                                                 zero_stage)
         in_flight = min(pp, m)
+        # Each rank keeps the activations of its s/cp tokens (with FlashAttention they are
+        # linear in s; without it each query row still holds s scores, so 1/cp either way).
         activations = stage_layers * in_flight * transformer.activation_memory_per_layer(
             seq, micro, w.hidden_dim, w.heads, tp, activation_recomputation,
-            flash_attention=FLASH_ATTENTION) * (act_b / 2)
+            flash_attention=FLASH_ATTENTION) * (act_b / 2) / cp
         per_rank = state + activations
         feasible = per_rank <= chip.capacity
 
@@ -265,8 +365,12 @@ class DistributedModel(ForwardModel):
         trace = [
             *(["Efficiency: the calibrated class value " + cited[0]] if cited else []),
             f"Parallelism: {n} accelerators = dp {dp} x tp {tp} x pp {pp}"
+            + (f" x cp {cp}" if cp > 1 else "")
             + (f" (experts over ep {ep})" if ep > 1 else "")
-            + f"; {m} microbatch(es) of {micro} sequence(s) x {seq} tokens per replica",
+            + f"; {m} microbatch(es) of {micro} sequence(s) x {seq} tokens per replica"
+            + (f", {chunk} of them on each context-parallel rank" if cp > 1 else ""),
+            _placement_line(order, per_node, in_node, share, dp_in_node, dp_nodes,
+                            {"tp": tp, "cp": cp, "pp": pp, "dp": dp, "ep": ep}),
             f"Compute: {si(executed_flops, 'FLOP')}"
             + (" (8N per token: the forward is recomputed)" if activation_recomputation else "")
             + f" / {n} at {eta:.0%} of {si(peak, rate_unit)} = {si(t_compute, 's')}",
@@ -275,11 +379,17 @@ class DistributedModel(ForwardModel):
               if imbalance > 1 else []),
             f"Pipeline bubble: (p-1)/(v m) = {pp - 1}/({v}x{m}) of compute = {si(t_bubble, 's')}",
             f"Data-parallel all-reduce ({allreduce if dp_nodes > 1 else 'ring, in node'}) of "
-            f"{si(grad_bytes, 'B')} over {dp} ranks"
+            f"{si(grad_bytes, 'B')} over {replicas} ranks" + (" (dp x cp)" if cp > 1 else "")
             + (" (x1.5 for ZeRO-3's weight all-gathers)" if zero_stage == 3 and dp > 1 else "")
             + f": {si(t_dp, 's')}, exposed {si(exposed_dp, 's')}",
             f"Tensor-parallel all-reduces: {si(t_tp, 's')}; pipeline transfers: {si(t_pp, 's')}"
             + (f"; expert all-to-alls: {si(t_ep, 's')}" if t_ep else ""),
+            *([f"Context-parallel K/V ring: {cp_passes} passes (forward, backward x2"
+               + (", recomputed forward" if activation_recomputation else "")
+               + f") x {cp - 1} exchange(s) of {si(kv_chunk, 'B')} per layer and microbatch over "
+               + ("the scale-up link" if in_node["cp"] else "the scale-out fabric")
+               + f": {si(t_cp, 's')}, of which the attention blocks computed meanwhile hide "
+               f"{si(t_cp - exposed_cp, 's')}; exposed {si(exposed_cp, 's')}"] if cp > 1 else []),
             f"Step: {si(step, 's')}; scaling efficiency {efficiency_scaling:.1%}",
             ("Memory fits: " if feasible else "Memory wall: ")
             + f"needs {si(per_rank, 'B')} per rank (state {si(state, 'B')} with ZeRO-{zero_stage},"
@@ -297,15 +407,83 @@ class DistributedModel(ForwardModel):
             step_latency_total=Q(step, "s"), compute_latency=Q(t_compute, "s"),
             communication_latency=Q(t_comm, "s"), dp_communication_latency=Q(t_dp, "s"),
             tp_communication_latency=Q(t_tp, "s"), pp_communication_latency=Q(t_pp, "s"),
-            ep_communication_latency=Q(t_ep, "s"), pipeline_bubble_latency=Q(t_bubble, "s"),
+            ep_communication_latency=Q(t_ep, "s"), cp_communication_latency=Q(t_cp, "s"),
+            cp_exposed_latency=Q(exposed_cp, "s"), pipeline_bubble_latency=Q(t_bubble, "s"),
             scaling_efficiency=efficiency_scaling,
             effective_throughput=Q(tokens / step, "token/s"),
             samples_per_second=Q(global_batch / step, "sample/s"),
             mfu=float(step_flops / (step * n * peak)), memory_per_rank=Q(per_rank, "B"),
             feasible=bool(feasible),
-            parallelism={"dp": dp, "tp": tp, "pp": pp, "ep": ep, "microbatches": m,
+            parallelism={"dp": dp, "tp": tp, "pp": pp, "ep": ep, "cp": cp, "microbatches": m,
                          "microbatch_size": micro, "interleave": v},
             node_profile=node_profile, constraint_trace=tuple(trace))
+
+
+def placement_order(placement: Any, cp: int = 1) -> tuple[str, ...]:
+    """The axes of ``placement`` ("tp-cp-pp-dp", innermost first) as a tuple, cp appended when
+    left out at cp = 1; an ``InputError`` naming the problem otherwise."""
+    example = f"use the axes {', '.join(PLACEMENT_AXES)} once each, innermost first, joined by " \
+              f"'-', e.g. placement=\"{DEFAULT_PLACEMENT}\""
+    if not isinstance(placement, str):
+        raise InputError(f"placement must be a string such as \"{DEFAULT_PLACEMENT}\", got "
+                         f"{show(placement)}", name="placement", value=placement)
+    names = [name.strip().lower() for name in placement.split("-")]
+    for name in names:
+        if name not in PLACEMENT_AXES:
+            hint = (" (experts shard inside dp, so ep is not placed on its own)" if name == "ep"
+                    else "")
+            raise InputError(f"placement {placement!r} names an unknown axis {name!r}{hint}; "
+                             + example, name="placement", value=placement)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InputError(f"placement {placement!r} repeats {', '.join(repeated)}; " + example,
+                         name="placement", value=placement)
+    missing = [axis for axis in PLACEMENT_AXES if axis not in names
+               and not (axis == "cp" and cp == 1)]
+    if missing:
+        raise InputError(f"placement {placement!r} leaves out {', '.join(missing)}"
+                         + (f" (cp_size={cp})" if "cp" in missing else "") + "; " + example,
+                         name="placement", value=placement)
+    return tuple(names) if "cp" in names else (*names, "cp")
+
+
+def node_share(order: tuple[str, ...], sizes: dict[str, int],
+               per_node: int) -> tuple[dict[str, int], dict[str, int]]:
+    """How many of each axis's ranks one node holds, and the room left at that axis.
+
+    Ranks are numbered with the axes of ``order`` varying innermost first, and a node holds
+    ``per_node`` consecutive ranks. At axis a, with I_a the product of the sizes inside it,
+    room_a = floor(per_node / I_a) copies of the inner block fit in a node, so a node holds
+    share_a = min(size_a, max(1, room_a)) of a's ranks. A group of a lies in one node when
+    share_a = size_a, i.e. size_a x I_a <= per_node; a group over several axes has the product
+    of their shares in one node (first order: exact when the sizes divide the node).
+    """
+    share, room = {}, {}
+    inner = 1
+    for axis in order:
+        room[axis] = per_node // inner
+        share[axis] = min(sizes[axis], max(1, room[axis]))
+        inner *= sizes[axis]
+    return share, room
+
+
+def _largest_divisor_at_most(value: int, limit: int) -> int:
+    """The largest divisor of ``value`` not above ``limit`` (a suggestion for an error)."""
+    return max(d for d in range(1, min(value, limit) + 1) if value % d == 0)
+
+
+def _placement_line(order, per_node, in_node, share, dp_in_node, dp_nodes, sizes) -> str:
+    """The trace line saying which link each parallel group uses."""
+    where = {True: "in one node (scale-up link)", False: "across nodes (scale-out fabric)"}
+    groups = [f"{axis} {sizes[axis]} {where[in_node[axis]]}" for axis in ("tp", "cp", "pp", "ep")
+              if sizes[axis] > 1]
+    replicas = sizes["dp"] * sizes["cp"]
+    if replicas > 1:
+        label = "data-parallel dp x cp" if sizes["cp"] > 1 else "dp"
+        groups.append(f"{label} {replicas} " + (where[True] if dp_nodes == 1 else
+                                                 f"over {dp_nodes} nodes, {dp_in_node} a node"))
+    return (f"Placement {'-'.join(order)} (innermost first; {per_node} accelerators a node): "
+            + ("; ".join(groups) if groups else "every group has one rank"))
 
 
 def _expert_share(model: Any) -> float:

@@ -66,6 +66,8 @@ SCENARIO_INPUTS = {
     "mfu": "utilization",
     "efficiency": "the efficiency override, when one is given",
     "memory_efficiency": "the memory_efficiency override, when one is given",
+    "cp_size": "cp_size",
+    "placement": "placement (rank order), when one is given",
 }
 
 
