@@ -163,3 +163,142 @@ def test_a_non_positive_measurement_names_the_entry_and_field(tmp_path):
         load_file(_write(tmp_path, measured=0))
     text = str(info.value)
     assert "bad-singlestream" in text and "measured" in text and "greater than 0" in text
+
+
+# --- Issue 18: LLM prefill/decode from sources other than TensorRT-LLM's docs ----------------
+
+_LLM_SOURCES_BEYOND_TRTLLM = ("nim-benchmarking-llm-performance", "lmdeploy-a100-fp16-benchmark",
+                              "oci-blog-llama31-405b-mi300x")
+
+
+def _llm_points(source: str | None = None):
+    return [m for m in load_measurements() if m.mode in ("prefill", "decode")
+            and (m.source in _LLM_SOURCES_BEYOND_TRTLLM if source is None else m.source == source)]
+
+
+def test_prefill_and_decode_are_no_longer_one_source_classes(by_class):
+    # Before issue 18's second round, 6 of 8 prefill and 7 of 8 decode points came from the
+    # TensorRT-LLM performance docs; each class now has at least two other sources with 2+ points, and no source
+    # holds more than half of a class.
+    for cls in ("prefill", "decode"):
+        counts: dict[str, int] = defaultdict(int)
+        for m in by_class[cls]:
+            counts[m.source] += 1
+        others = [s for s, n in counts.items() if not s.startswith("trtllm") and n >= 2]
+        assert len(others) >= 2, (cls, dict(counts))
+        assert max(counts.values()) <= len(by_class[cls]) / 2, (cls, dict(counts))
+
+
+def _chip(m):
+    from mlsysim.engine.checks import peak_for
+    from mlsysim.engine.figures import chip_figures
+
+    chip = chip_figures(_entry(m.hardware))
+    return peak_for(chip, m.precision)[0], chip.bandwidth
+
+
+def _params(m) -> float:
+    return float(_entry(m.workload).parameters.to_base_units().magnitude)
+
+
+def test_no_new_prefill_beats_the_compute_floor():
+    # A prompt of n tokens costs at least 2 x parameters x n FLOPs, spread over the TP group at
+    # its dense peak. Worked example (LMDeploy, Llama 2 7B, A100 fp16, 2048 tokens):
+    # 2 x 6.74e9 x 2048 = 27.6 TFLOP / 312 TFLOP/s = 88 ms <= 139 ms measured. A value entered in
+    # the wrong unit (s for ms) or for the wrong model size breaks this.
+    checked = 0
+    for m in _llm_points():
+        if m.mode != "prefill":
+            continue
+        peak, _ = _chip(m)
+        floor_ms = 2 * _params(m) * m.seq_len / (peak * (m.tp_size or 1)) * 1e3
+        assert m.unit == "ms" and m.measured >= floor_ms, (m.id, m.measured, floor_ms)
+        checked += 1
+    assert checked >= 5
+
+
+def test_lmdeploy_prefill_floor_by_hand():
+    m = next(p for p in _llm_points("lmdeploy-a100-fp16-benchmark") if p.mode == "prefill"
+             and p.workload.endswith("Llama2_7B"))
+    peak, _ = _chip(m)
+    assert (m.measured, m.seq_len, peak) == (139, 2048, pytest.approx(312e12))
+    assert 2 * _params(m) * m.seq_len / peak == pytest.approx(0.0885, abs=5e-4)
+
+
+def test_no_new_decode_beats_the_weight_read_floor():
+    # Every decode step reads all weights once, split over the TP group, so a batch of b
+    # generates at most b x tp x bandwidth / weight bytes tokens/s. Worked example (vLLM,
+    # Llama 3.1 405B fp8 on 8 MI300X, batch 1): 405.9e9 B / (8 x 5.3e12 B/s) = 9.6 ms per step,
+    # so <= 104 tokens/s; 36 measured.
+    bytes_per_param = {"fp16": 2, "bf16": 2, "fp8": 1}
+    checked = 0
+    for m in _llm_points():
+        if m.mode != "decode":
+            continue
+        _, bandwidth = _chip(m)
+        step_s = _params(m) * bytes_per_param[m.precision] / ((m.tp_size or 1) * bandwidth)
+        ceiling = m.batch_size / step_s * max(1, m.devices // (m.tp_size or 1))
+        assert m.measured <= ceiling, (m.id, m.measured, ceiling)
+        checked += 1
+    assert checked >= 10
+
+
+def test_nim_throughput_is_concurrency_over_the_request_time():
+    # NIM 1.8.0, Llama 3.3 70B, 2 x H100 fp8 TP2, 5000 in / 500 out: each request takes
+    # TTFT + 499 x ITL, so output tokens/s = c x 500 / (TTFT + 499 x ITL). TTFT and ITL as
+    # printed in the source rows (ms). Concurrency 1: 500 / (0.40677 + 499 x 0.01858) = 51.66.
+    printed = {1: (406.77, 18.58), 5: (546.7, 21.83), 25: (688.69, 38.75), 50: (834.51, 59.73)}
+    points = {m.batch_size: m for m in _llm_points("nim-benchmarking-llm-performance")
+              if m.mode == "decode" and m.seq_len == 5000}
+    assert sorted(points) == sorted(printed)
+    for c, (ttft_ms, itl_ms) in printed.items():
+        rate = c * 500 / ((ttft_ms + 499 * itl_ms) / 1e3)
+        assert points[c].measured == pytest.approx(rate, rel=0.02), (c, rate)
+    prefill = {m.seq_len: m.measured for m in _llm_points("nim-benchmarking-llm-performance")
+               if m.mode == "prefill"}
+    assert prefill[5000] == printed[1][0]
+
+
+def test_oci_throughput_is_batch_tokens_over_the_average_latency():
+    # vLLM benchmark_latency, 128 in / 128 out: output tokens/s = batch x 128 / latency, with
+    # the blog's average latencies (s). Batch 256: 256 x 128 / 17.750 = 1846.1.
+    latency_s = {1: 3.530, 16: 4.375, 64: 6.919, 256: 17.750}
+    points = {m.batch_size: m for m in _llm_points("oci-blog-llama31-405b-mi300x")}
+    assert sorted(points) == sorted(latency_s)
+    for b, seconds in latency_s.items():
+        assert points[b].measured == pytest.approx(b * 128 / seconds, abs=1.0), b
+
+
+_NEW_DECODE = [m for m in _llm_points() if m.mode == "decode"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, max(0, len(_NEW_DECODE) - 1)), factor=st.sampled_from([2, 4, 8]))
+def test_decode_prediction_per_sequence_never_speeds_up_with_a_bigger_batch(index, factor):
+    # More sequences in a batch share the weight read but add KV reads and FLOPs: the system
+    # rate may grow, but no sequence gets its tokens faster.
+    m = _NEW_DECODE[index]
+    small = predict(m).value / m.batch_size
+    big = predict(m.model_copy(update={"batch_size": m.batch_size * factor})).value
+    assert big / (m.batch_size * factor) <= small * (1 + 1e-9)
+
+
+def test_new_llm_sources_pin_what_they_read():
+    from mlsysim.zoo.registry import Zoo
+
+    catalog = Zoo().catalog
+    for key in _LLM_SOURCES_BEYOND_TRTLLM:
+        record = catalog.get(key)
+        assert str(record.verified) == "2026-12-03", key
+        assert record.url.startswith("https://"), key
+    lmdeploy = catalog.get("lmdeploy-a100-fp16-benchmark").url
+    assert re.search(r"/blob/[0-9a-f]{40}/docs/en/benchmark/a100_fp16\.md$", lmdeploy)
+
+
+def test_a_decode_point_without_a_batch_is_skipped_with_the_reason():
+    from mlsysim.validation.predict import NotComparable
+
+    m = _llm_points("lmdeploy-a100-fp16-benchmark")[-1]
+    assert m.mode == "decode"
+    with pytest.raises(NotComparable, match="batch size not stated"):
+        predict(m.model_copy(update={"batch_size": None}))
