@@ -40,9 +40,13 @@ def tokens(name: str) -> int:
     return int(value(name).m_as("token"))
 
 
-@functools.lru_cache(maxsize=None)
-def efficiency_for(workload_class: str) -> tuple[float, float]:
+def efficiency_for(workload_class: str, precision: str | None = None) -> tuple[float, float]:
     """(compute efficiency, memory-bandwidth efficiency) for a workload class.
+
+    With ``precision``, the compute efficiency is the one for that precision's math format: a
+    transformer class (``LOW_PRECISION_CLASSES``) doing its math in a format narrower than 16
+    bits (fp8, int8, fp4, ...) reaches ``LowPrecisionComputeRatio`` times the 16-bit share of its
+    own, larger peak (``low_precision_ratio``).
 
     Classes (``WORKLOAD_CLASSES``): LLM ``decode`` and ``prefill``; transformer ``training``;
     ``batch_inference`` and ``single_stream`` (batch-1 latency) of per-sample models such as
@@ -50,11 +54,48 @@ def efficiency_for(workload_class: str) -> tuple[float, float]:
     arrival rate it sustains under the latency bound, used by mlsysim.validation only);
     ``tiny`` (batch-1 inference on a microcontroller, MLPerf Tiny; validation only).
     """
-    prefix = WORKLOAD_CLASSES.get(workload_class)
+    eta, eta_mem = _class_values(workload_class)
+    if precision is not None:
+        eta *= low_precision_ratio(workload_class, precision)
+    return eta, eta_mem
+
+
+@functools.lru_cache(maxsize=None)
+def _class_values(workload_class: str) -> tuple[float, float]:
+    prefix = WORKLOAD_CLASSES.get(workload_class) if type(workload_class) is str else None
     if prefix is None:
         raise MlsysimError(f"no calibration for workload class {workload_class!r}; use one of "
                            f"{', '.join(WORKLOAD_CLASSES)}")
     return float(value(f"{prefix}ComputeEfficiency")), float(value(f"{prefix}MemoryEfficiency"))
+
+
+#: Transformer classes whose 8-bit math reaches a smaller share of its (doubled) listed peak than
+#: 16-bit math: measured FP8 speed-ups over BF16 are well under 2x (the non-matmul kernels and
+#: attention stay at 16 bits). Per-sample classes are fitted on int8 TensorRT results as they are.
+LOW_PRECISION_CLASSES = frozenset({"decode", "prefill", "training"})
+RATIO = "LowPrecisionComputeRatio"
+
+
+def low_precision_ratio(workload_class: str, precision: str) -> float:
+    """The factor on a class's compute efficiency for ``precision``'s math format: the calibrated
+    ``LowPrecisionComputeRatio`` for a transformer class computing in fewer than 16 bits, else 1.
+    A weight-only pair (w4a16) computes in 16 bits, so it keeps the 16-bit share. (Anything but a
+    precision text gets 1; the caller's precision check names what is wrong with it.)"""
+    return _ratio(workload_class, precision) if type(precision) is str else 1.0
+
+
+@functools.lru_cache(maxsize=None)
+def _ratio(workload_class: str, precision: str) -> float:
+    if workload_class not in LOW_PRECISION_CLASSES or not is_low_precision(precision):
+        return 1.0
+    return float(value(RATIO))
+
+
+def is_low_precision(precision: str) -> bool:
+    """Whether ``precision``'s math runs in a format narrower than 16 bits."""
+    from .precision import BYTES_PER_VALUE, is_known, math_format
+
+    return is_known(precision) and BYTES_PER_VALUE[math_format(precision)] < 2
 
 
 def engine_class(kind: str, batch: int, training: bool) -> str:
@@ -68,10 +109,18 @@ def engine_class(kind: str, batch: int, training: bool) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def cited(workload_class: str, compute: bool, memory: bool) -> tuple[str, ...]:
-    """'<value> (<Zoo path>)' for the calibrated efficiencies of a class that were defaulted."""
+def cited(workload_class: str, compute: bool, memory: bool,
+          precision: str | None = None) -> tuple[str, ...]:
+    """'<value> (<Zoo path>)' for the calibrated efficiencies of a class that were defaulted; a
+    compute efficiency scaled for low-precision math names both numbers."""
     prefix = WORKLOAD_CLASSES[workload_class]
     eta, eta_mem = efficiency_for(workload_class)
-    return tuple(f"{what} {v:.0%} ({GROUP}.{prefix}{name})" for flag, what, v, name in (
-        (compute, "compute", eta, "ComputeEfficiency"),
-        (memory, "memory", eta_mem, "MemoryEfficiency")) if flag)
+    ratio = low_precision_ratio(workload_class, precision) if precision is not None else 1.0
+    out = []
+    if compute:
+        out.append(f"compute {eta:.0%} ({GROUP}.{prefix}ComputeEfficiency)" if ratio == 1.0 else
+                   f"compute {eta * ratio:.0%} = {eta:.0%} ({GROUP}.{prefix}ComputeEfficiency) x "
+                   f"{ratio:.2f} for {precision} math ({GROUP}.{RATIO})")
+    if memory:
+        out.append(f"memory {eta_mem:.0%} ({GROUP}.{prefix}MemoryEfficiency)")
+    return tuple(out)

@@ -80,17 +80,18 @@ class Engine:
         batch = check_count(batch_size)
         is_training = check_flag(is_training, "is_training")
         calibrated = ()
+        peak, rate_unit = peak_for(chip, precision)
         if efficiency is None or memory_efficiency is None:
             cls = calibration.engine_class(w.kind, batch, is_training)
-            eta_cal, eta_mem_cal = calibration.efficiency_for(cls)
-            calibrated = calibration.cited(cls, efficiency is None, memory_efficiency is None)
+            eta_cal, eta_mem_cal = calibration.efficiency_for(cls, precision)
+            calibrated = calibration.cited(cls, efficiency is None, memory_efficiency is None,
+                                           precision)
             if efficiency is None:
                 efficiency = eta_cal
             if memory_efficiency is None:
                 memory_efficiency = eta_mem_cal
         eta = check_fraction(efficiency, "efficiency")
         eta_mem = check_fraction(memory_efficiency, "memory_efficiency")
-        peak, rate_unit = peak_for(chip, precision)
         raise_errors = check_flag(raise_errors, "raise_errors")
         if seq_len is not None:
             seq = check_context(check_count(seq_len, "seq_len"), w)

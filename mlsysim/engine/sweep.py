@@ -111,7 +111,8 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
             optimizer_bytes=opt_b[None, :], training=is_training)      # (B, P)
         flops = np.broadcast_to(flops, (len(batches), len(precisions)))
         traffic = np.broadcast_to(traffic, flops.shape)
-        eta_w, eta_mem_w = _class_efficiencies(w, batches, is_training, eta, eta_mem)  # (B, 1)
+        eta_w, eta_mem_w = _class_efficiencies(w, batches, is_training, eta, eta_mem,
+                                               precisions)                    # (B, P), (B, 1)
         t_compute = roofline.compute_time(flops[None], peak[:, None, :], eta_w)        # (H, B, P)
         t_memory = roofline.memory_time(traffic[None], bandwidth[:, None, None] * eta_mem_w)
         latency = roofline.roofline_time(t_compute, t_memory)
@@ -129,17 +130,23 @@ def sweep(models: Sequence[Any], hardware: Sequence[Any], batch_sizes: Sequence[
         supported=supported, notes=tuple(notes))
 
 
-def _class_efficiencies(w, batches, training: bool, eta, eta_mem):
-    """(compute, memory) efficiency per batch row, shape (B, 1): the value given, else the
-    calibrated one of the pass's class (``calibration.engine_class``; only a per-sample model's
-    class depends on the batch: single_stream at batch 1)."""
+def _class_efficiencies(w, batches, training: bool, eta, eta_mem, precisions):
+    """(compute efficiency per batch row and precision, shape (B, P); memory efficiency per batch
+    row, shape (B, 1)): the value given, else the calibrated one of the pass's class
+    (``calibration.engine_class``; only a per-sample model's class depends on the batch:
+    single_stream at batch 1), scaled for low-precision math as ``Engine.solve`` does."""
     from . import calibration
 
-    one = calibration.efficiency_for(calibration.engine_class(w.kind, 1, training))
-    many = calibration.efficiency_for(calibration.engine_class(w.kind, 2, training))
+    one_cls = calibration.engine_class(w.kind, 1, training)
+    many_cls = calibration.engine_class(w.kind, 2, training)
+    one, many = calibration.efficiency_for(one_cls), calibration.efficiency_for(many_cls)
     single = (batches == 1)[:, None]
-    return (eta if eta is not None else np.where(single, one[0], many[0]),
-            eta_mem if eta_mem is not None else np.where(single, one[1], many[1]))
+    if eta is None:
+        ratio = {cls: np.array([calibration.low_precision_ratio(cls, p) for p in precisions])
+                 for cls in (one_cls, many_cls)}
+        eta = np.where(single, one[0] * ratio[one_cls][None, :],
+                       many[0] * ratio[many_cls][None, :])
+    return eta, eta_mem if eta_mem is not None else np.where(single, one[1], many[1])
 
 
 def _check_precision(chips: list[Any], precision: Any) -> None:

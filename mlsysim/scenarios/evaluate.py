@@ -174,7 +174,7 @@ class _Run:
 
     # -- shared -------------------------------------------------------------------------
     def _efficiency(self, workload_class: str) -> tuple[float, float]:
-        eta, eta_mem = calibration.efficiency_for(workload_class)
+        eta, eta_mem = calibration.efficiency_for(workload_class, self.spec.precision)
         return (self.solver_args.get("efficiency", eta),
                 self.solver_args.get("memory_efficiency", eta_mem))
 

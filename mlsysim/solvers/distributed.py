@@ -212,8 +212,9 @@ class DistributedModel(ForwardModel):
                else check_context(check_count(seq_len, "seq_len"), w))
         from ..engine import calibration
 
-        cited = calibration.cited("training", efficiency is None, False)
-        eta = check_fraction(calibration.efficiency_for("training")[0] if efficiency is None
+        cited = calibration.cited("training", efficiency is None, False, precision)
+        eta = check_fraction(calibration.efficiency_for("training", precision)[0]
+                             if efficiency is None
                              else efficiency, "efficiency")
         overlap = check_share(overlap, "overlap", "the share of backward compute that hides "
                               "the gradient all-reduce", "0.5")

@@ -173,28 +173,27 @@ class ServingModel(ForwardModel):
             constraint_trace=tuple(trace))
 
 
-def _efficiencies(efficiency, memory_efficiency):
+def _efficiencies(efficiency, memory_efficiency, precision: str):
     """((prefill, decode) compute efficiency, (prefill, decode) memory efficiency, trace lines).
 
-    None takes the calibrated class value from the Zoo and cites it; a number is checked and
-    used for both phases."""
+    None takes the calibrated class value from the Zoo (for ``precision``'s math format) and
+    cites it; a number is checked and used for both phases."""
     from ..engine import calibration
 
     cited = []
     compute, memory = [], []
     for cls in ("prefill", "decode"):
-        eta, eta_mem = calibration.efficiency_for(cls)
-        prefix = calibration.WORKLOAD_CLASSES[cls]
+        eta, eta_mem = calibration.efficiency_for(cls, precision)
         compute.append(eta if efficiency is None else None)
         memory.append(eta_mem if memory_efficiency is None else None)
         if efficiency is None or memory_efficiency is None:
-            cited.append(
-                f"Efficiency ({cls}): "
-                + (f"compute {eta:.0%} ({calibration.GROUP}.{prefix}ComputeEfficiency)"
-                   if efficiency is None else "compute as given")
-                + ", "
-                + (f"memory {eta_mem:.0%} ({calibration.GROUP}.{prefix}MemoryEfficiency)"
-                   if memory_efficiency is None else "memory as given"))
+            parts = list(calibration.cited(cls, efficiency is None, memory_efficiency is None,
+                                           precision))
+            if efficiency is not None:
+                parts.insert(0, "compute as given")
+            if memory_efficiency is not None:
+                parts.append("memory as given")
+            cited.append(f"Efficiency ({cls}): " + ", ".join(parts))
     if efficiency is not None:
         compute = [check_fraction(efficiency, "efficiency")] * 2
     if memory_efficiency is not None:
@@ -265,9 +264,9 @@ class PhaseCosts:
                              name="model", value=w.path)
         self.chip = chip = chip_figures(resolve_entry(hardware, "Hardware", "hardware"))
         self.tp = tp = check_count(tp_size, "tp_size")
-        (self.eta_p, self.eta_d), (self.eta_pm, self.eta_dm), self.cited = \
-            _efficiencies(efficiency, memory_efficiency)
         self.peak, self.rate_unit = peak_for(chip, precision)
+        (self.eta_p, self.eta_d), (self.eta_pm, self.eta_dm), self.cited = \
+            _efficiencies(efficiency, memory_efficiency, precision)
         if tp > 1 and math.isnan(chip.scale_up_bandwidth):
             raise InputError(f"tp_size={tp} needs a scale-up link between GPUs, and {chip.name} "
                              "lists none; use tp_size=1", name="tp_size", value=tp)

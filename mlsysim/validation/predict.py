@@ -56,7 +56,9 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
         raise NotComparable("precision not stated" + also)
     entry = _entry(m.workload)
     cls = workload_class(m, entry)
-    eta, eta_mem = (efficiencies or {}).get(cls) or calibration.efficiency_for(cls)
+    # Given efficiencies are used as given (the calibration grid passes the effective value);
+    # the Zoo's are scaled for low-precision math as the solvers' defaults are.
+    eta, eta_mem = (efficiencies or {}).get(cls) or calibration.efficiency_for(cls, m.precision)
     tp = m.tp_size or 1
     offline_batch = int(calibration.value("OfflineBatchSize"))
 
@@ -116,9 +118,13 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
                          memory_efficiency=eta_mem)
     total = m.output_len * step.itl.m_as("s")
     if prompt:
+        # The prompts are a prefill: at the prefill class's efficiency, not the decode one's
+        # (the grid refits decode alone; the prefill pair is the one given, else the Zoo's).
+        eta_p, eta_pm = ((efficiencies or {}).get("prefill")
+                         or calibration.efficiency_for("prefill", m.precision))
         prefill = serving.solve(_entry(m.workload), _hw(m), seq_len=prompt,
-                                batch_size=m.batch_size, precision=m.precision, efficiency=eta,
-                                tp_size=tp, memory_efficiency=eta_mem)
+                                batch_size=m.batch_size, precision=m.precision, efficiency=eta_p,
+                                tp_size=tp, memory_efficiency=eta_pm)
         total += prefill.ttft.m_as("s")
     system_rate = m.batch_size * m.output_len / total
     groups = max(1, m.devices // tp)  # independent model replicas in the measured system

@@ -114,7 +114,7 @@ class ValidationReport:
                  f"{ho['overall']['median']:.1%}, 90th percentile {ho['overall']['p90']:.1%} "
                  f"over {ho['overall']['count']} measurements"
                  + (f" ({ho['pooled_fallback']} of them in a class no other source measures, "
-                    "predicted by a fit pooled over the other classes)"
+                    "predicted by a fit pooled over the other classes of its kind)"
                     if ho['pooled_fallback'] else ""),
                  f"in-sample (fitted on the same points): median absolute error over "
                  f"{ins['overall']['count']} measurements: {ins['overall']['median']:.1%}, "
