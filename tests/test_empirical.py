@@ -62,10 +62,16 @@ def test_efficiencies_are_fixed_per_class_not_per_point(report):
     # Re-running with the class values passed explicitly gives the same predictions.
     from mlsysim.engine import calibration
 
+    # Low-precision transformer points run at the class value x LowPrecisionComputeRatio, so
+    # they are reproduced by the scaled pairs, every other point by the class pairs.
     classes = {row.workload_class for row in report.rows}
-    explicit = {cls: calibration.efficiency_for(cls) for cls in classes}
-    again = validate(efficiencies=explicit)
-    assert [r.predicted for r in again.rows] == [r.predicted for r in report.rows]
+    plain = validate(efficiencies={cls: calibration.efficiency_for(cls) for cls in classes})
+    scaled = validate(efficiencies={cls: calibration.efficiency_for(cls, "fp8") for cls in classes})
+    low = [calibration.low_precision_ratio(r.workload_class, r.measurement.precision) != 1
+           for r in report.rows]
+    assert any(low) and not all(low)
+    for row, again, low_precision in zip(report.rows, zip(plain.rows, scaled.rows), low):
+        assert again[low_precision].predicted == row.predicted, row.measurement.id
 
 
 def test_bad_measurement_file_names_entry_and_field(tmp_path):
