@@ -54,10 +54,15 @@ def efficiency_for(workload_class: str, precision: str | None = None) -> tuple[f
     arrival rate it sustains under the latency bound, used by mlsysim.validation only);
     ``tiny`` (batch-1 inference on a microcontroller, MLPerf Tiny; validation only).
     """
+    if type(precision) is str:
+        return _scaled_values(workload_class, precision)
+    return _class_values(workload_class)
+
+
+@functools.lru_cache(maxsize=None)
+def _scaled_values(workload_class: str, precision: str) -> tuple[float, float]:
     eta, eta_mem = _class_values(workload_class)
-    if precision is not None:
-        eta *= low_precision_ratio(workload_class, precision)
-    return eta, eta_mem
+    return eta * _ratio(workload_class, precision), eta_mem
 
 
 @functools.lru_cache(maxsize=None)

@@ -122,10 +122,8 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
         # (the grid refits decode alone; the prefill pair is the one given, else the Zoo's).
         eta_p, eta_pm = ((efficiencies or {}).get("prefill")
                          or calibration.efficiency_for("prefill", m.precision))
-        prefill = serving.solve(_entry(m.workload), _hw(m), seq_len=prompt,
-                                batch_size=m.batch_size, precision=m.precision, efficiency=eta_p,
-                                tp_size=tp, memory_efficiency=eta_pm)
-        total += prefill.ttft.m_as("s")
+        total += _prefill_seconds(_zoo_id(), m.workload, m.hardware, prompt, m.batch_size,
+                                  m.precision, tp, eta_p, eta_pm)
     system_rate = m.batch_size * m.output_len / total
     groups = max(1, m.devices // tp)  # independent model replicas in the measured system
     value = system_rate * groups
@@ -134,6 +132,22 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
     return Prediction(Quantity(value, "token/s").m_as(_unit(m.unit)), cls,
                       f"batch {m.batch_size}, context {prompt}+{m.output_len}, tp {tp}",
                       step.feasible)
+
+
+def _zoo_id() -> int:
+    from ..zoo.registry import default_zoo
+
+    return id(default_zoo())
+
+
+@functools.lru_cache(maxsize=4096)
+def _prefill_seconds(zoo: int, workload: str, hardware: str, prompt: int, batch: int,
+                     precision: str, tp: int, eta: float, eta_mem: float) -> float:
+    """TTFT of the prompts of a decode measurement (the same for every decode grid cell; keyed
+    by the Zoo's identity so a reloaded Zoo is not answered from an old one)."""
+    return ServingModel().solve(_entry(workload), _entry(hardware), seq_len=prompt,
+                                batch_size=batch, precision=precision, efficiency=eta,
+                                tp_size=tp, memory_efficiency=eta_mem).ttft.m_as("s")
 
 
 def _predict_mlperf(m: Measurement, entry, cls: str, eta: float, eta_mem: float) -> Prediction:
@@ -231,10 +245,20 @@ def _peak(hardware, precision: str) -> float:
     return peak_for(chip_figures(hardware), precision)[0]
 
 
+_ENTRIES: dict[tuple[int, str], object] = {}
+
+
 def _entry(path: str):
+    """The Zoo entry at ``path``, resolved once per Zoo (the calibration grid asks for the same
+    few entries hundreds of thousands of times)."""
     from ..zoo.registry import default_zoo
 
-    return default_zoo().resolve(path)
+    zoo = default_zoo()
+    key = (id(zoo), path)
+    entry = _ENTRIES.get(key)
+    if entry is None:
+        entry = _ENTRIES[key] = zoo.resolve(path)
+    return entry
 
 
 def _hw(m: Measurement):
