@@ -118,3 +118,12 @@ def test_bad_input_is_one_line_and_exit_1():
         assert as_json.exit_code == 1 and document["exit_code"] == 1
         assert message in document["error"]
     assert main(["optimize", "batching", "Llama3_8B", "H100", "--tp", "3"]) == 1
+
+
+def test_search_limits_below_one_name_the_option(capsys):
+    for option in ("--max-cp", "--max-microbatches"):
+        code = main(["optimize", "parallelism", "Llama3_8B", "H100", "--devices", "16", "-b",
+                     "2", option, "0"])
+        err = capsys.readouterr().err
+        assert code == 1, err
+        assert f"'{option}'" in err and "greater than or equal to 1" in err and "got '0'" in err

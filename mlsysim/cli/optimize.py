@@ -40,9 +40,10 @@ def parallelism(
                                                                "layout."),
         recompute: bool = typer.Option(False, "--recompute",
                                        help="Activation recomputation in every layout."),
-        max_microbatches: int = typer.Option(64, "--max-microbatches"),
-        max_cp: int = typer.Option(1, "--max-cp", help="Largest context-parallel size tried "
-                                                       "(1: no context parallelism)."),
+        max_microbatches: int = typer.Option(64, "--max-microbatches", min=1),
+        max_cp: int = typer.Option(1, "--max-cp", min=1, help="Largest context-parallel size "
+                                                              "tried (1: no context "
+                                                              "parallelism)."),
         output: Output = typer.Option(Output.text, "-o", "--output")) -> None:
     """The fastest tp x pp x dp (x ep, x cp) layout and microbatch count of a training step.
 
