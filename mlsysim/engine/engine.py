@@ -9,7 +9,7 @@ from ..errors import OOMError
 from ..physics import roofline
 from . import calibration
 from .checks import check_context, check_count, check_flag, check_fraction, peak_for, resolve_entry
-from .figures import ChipFigures, WorkloadFigures, chip_figures, workload_figures
+from .figures import WorkloadFigures, chip_figures, idle_draw, workload_figures
 from .passes import pass_cost, pass_rate
 from .precision import activation_bytes, bytes_per_value, optimizer_bytes
 from ..formatting import si
@@ -32,17 +32,6 @@ def default_seq_len(w: WorkloadFigures) -> int:
     if not math.isnan(w.context_length):
         return min(default, int(w.context_length))
     return default
-
-
-def idle_draw(chip: ChipFigures) -> tuple[float | None, str]:
-    """(watts, Zoo path) of the chip's idle draw for the linear power model: the measured idle
-    power (``power.idle``) where the Zoo lists one, else the lowest configurable power mode
-    (``power.min``), else (None, "") and energy falls back to TDP x time, an upper bound."""
-    if not math.isnan(chip.idle_power):
-        return chip.idle_power, f"{chip.path}.power.idle"
-    if not math.isnan(chip.min_power):
-        return chip.min_power, f"{chip.path}.power.min"
-    return None, ""
 
 
 class Engine:

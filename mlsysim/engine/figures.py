@@ -72,6 +72,28 @@ class EmbeddingFigures:
     dim: int               # values in one row
 
 
+#: What each idle figure is, by the power field it comes from (said in traces).
+IDLE_KINDS = {"idle": "measured idle", "min": "lowest power mode"}
+
+
+def idle_draw(chip: ChipFigures) -> tuple[float | None, str]:
+    """(watts, Zoo path) of the chip's idle draw for the linear power model: the measured idle
+    power (``power.idle``) where the Zoo lists one, else the lowest configurable power mode
+    (``power.min``), else (None, "") and energy falls back to TDP x time, an upper bound. The
+    one place that preference is made (Engine.solve, SustainabilityModel via fleet.idle_power)."""
+    if not math.isnan(chip.idle_power):
+        return chip.idle_power, f"{chip.path}.power.idle"
+    if not math.isnan(chip.min_power):
+        return chip.min_power, f"{chip.path}.power.min"
+    return None, ""
+
+
+def idle_kind(path: str) -> str:
+    """What the idle figure at ``path`` (from ``idle_draw``) is: 'measured idle' or 'lowest
+    power mode'."""
+    return IDLE_KINDS[path.rsplit(".", 1)[-1]]
+
+
 _CHIPS: dict[int, tuple[Any, ChipFigures]] = {}
 _WORKLOADS: dict[int, tuple[Any, WorkloadFigures]] = {}
 

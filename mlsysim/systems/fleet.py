@@ -185,17 +185,14 @@ def idle_power(fleet: "Fleet | DeviceGroup") -> tuple[float, str] | None:
     fleet is counted by accelerator TDP: the accelerators' measured idle power (``power.idle``)
     where the Zoo lists one, else their lowest power mode (``power.min``); None otherwise (a
     node's system power has no idle figure in the Zoo, nor has a chip without either)."""
+    from ..engine.figures import chip_figures, idle_draw, idle_kind
     from ..formatting import si
 
     if isinstance(fleet, Fleet) and fleet.node.power is not None:
         return None
-    chip = fleet.accelerator
-    if chip.power is None:
+    each, path = idle_draw(chip_figures(fleet.accelerator))  # the engine's preference
+    if each is None:
         return None
-    for field, what in (("idle", "measured idle"), ("min", "lowest power mode")):
-        low = getattr(chip.power, field)
-        if low is not None:
-            watts = float(low.m_as("W")) * fleet.total_accelerators
-            return watts, (f"{fleet.total_accelerators} x {chip.path}.power.{field} "
-                           f"({low:~.4g}, {what}) = {si(watts, 'W')}")
-    return None
+    count = fleet.total_accelerators
+    watts = each * count
+    return watts, f"{count} x {path} ({si(each, 'W')}, {idle_kind(path)}) = {si(watts, 'W')}"
