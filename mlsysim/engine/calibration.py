@@ -91,16 +91,17 @@ def low_precision_ratio(workload_class: str, precision: str) -> float:
 
 @functools.lru_cache(maxsize=None)
 def _ratio(workload_class: str, precision: str) -> float:
-    if workload_class not in LOW_PRECISION_CLASSES or not is_low_precision(precision):
-        return 1.0
-    return float(value(RATIO))
+    return float(value(RATIO)) if scales(workload_class, precision) else 1.0
 
 
-def is_low_precision(precision: str) -> bool:
-    """Whether ``precision``'s math runs in a format narrower than 16 bits."""
+def scales(workload_class: str, precision: str) -> bool:
+    """Whether the low-precision ratio applies: a transformer class (``LOW_PRECISION_CLASSES``)
+    whose math runs in a format narrower than 16 bits. The one statement of the rule, for the
+    solvers' defaults and for the calibration that fits the ratio."""
     from .precision import BYTES_PER_VALUE, is_known, math_format
 
-    return is_known(precision) and BYTES_PER_VALUE[math_format(precision)] < 2
+    return (workload_class in LOW_PRECISION_CLASSES and is_known(precision)
+            and BYTES_PER_VALUE[math_format(precision)] < 2)
 
 
 def engine_class(kind: str, batch: int, training: bool) -> str:
@@ -120,7 +121,7 @@ def cited(workload_class: str, compute: bool, memory: bool,
     compute efficiency scaled for low-precision math names both numbers."""
     prefix = WORKLOAD_CLASSES[workload_class]
     eta, eta_mem = efficiency_for(workload_class)
-    ratio = low_precision_ratio(workload_class, precision) if precision is not None else 1.0
+    ratio = low_precision_ratio(workload_class, precision)
     out = []
     if compute:
         out.append(f"compute {eta:.0%} ({GROUP}.{prefix}ComputeEfficiency)" if ratio == 1.0 else

@@ -139,14 +139,13 @@ def _class_efficiencies(w, batches, training: bool, eta, eta_mem, precisions):
 
     one_cls = calibration.engine_class(w.kind, 1, training)
     many_cls = calibration.engine_class(w.kind, 2, training)
-    one, many = calibration.efficiency_for(one_cls), calibration.efficiency_for(many_cls)
+    # (P, 2): each precision's (compute, memory) pair, as Engine.solve takes it (the memory
+    # efficiency does not depend on the precision).
+    one = np.array([calibration.efficiency_for(one_cls, p) for p in precisions])
+    many = np.array([calibration.efficiency_for(many_cls, p) for p in precisions])
     single = (batches == 1)[:, None]
-    if eta is None:
-        ratio = {cls: np.array([calibration.low_precision_ratio(cls, p) for p in precisions])
-                 for cls in (one_cls, many_cls)}
-        eta = np.where(single, one[0] * ratio[one_cls][None, :],
-                       many[0] * ratio[many_cls][None, :])
-    return eta, eta_mem if eta_mem is not None else np.where(single, one[1], many[1])
+    return (eta if eta is not None else np.where(single, one[None, :, 0], many[None, :, 0]),
+            eta_mem if eta_mem is not None else np.where(single, one[0, 1], many[0, 1]))
 
 
 def _check_precision(chips: list[Any], precision: Any) -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.calibration import LOW_PRECISION_CLASSES, WORKLOAD_CLASSES, is_low_precision
+from ..engine.calibration import LOW_PRECISION_CLASSES, WORKLOAD_CLASSES, scales
 from ..errors import PrecisionError
 from .measurements import Measurement, load_measurements
 from .predict import NotComparable, _entry, predict, workload_class
@@ -107,8 +107,7 @@ def _grid(measurements: tuple[Measurement, ...]) -> tuple[GridPoint, ...]:
                     values[i, j] = predict(m, {cls: (float(eta), float(eta_mem))}).value
         except (NotComparable, PrecisionError):
             continue
-        scaled = cls in LOW_PRECISION_CLASSES and is_low_precision(m.precision)
-        points.append(GridPoint(m, cls, values, scaled))
+        points.append(GridPoint(m, cls, values, scales(cls, m.precision)))
     return tuple(points)
 
 
@@ -146,6 +145,11 @@ def fit(measurements: list[Measurement] | None = None,
     ratio = _best_ratio(by_class)
     return {cls: f for cls, points in sorted(by_class.items())
             if (f := fit_points(points, ratio))}
+
+
+def shared_ratio(fits: dict[str, Fit]) -> float:
+    """The low-precision ratio a ``fit`` result was made with (every class carries the same)."""
+    return next(iter(fits.values())).ratio if fits else 1.0
 
 
 def _best_ratio(by_class: dict[str, list[GridPoint]]) -> float:
@@ -197,9 +201,8 @@ def held_out(measurements: list[Measurement] | None = None) -> list[HeldOut]:
             if f is None:
                 kind = _kind(p.workload_class)
                 if kind not in pooled:
-                    ratio = next(iter(fits.values())).ratio if fits else 1.0
                     same = [q for q in others if _kind(q.workload_class) == kind]
-                    pooled[kind] = fit_points(same or others, ratio)
+                    pooled[kind] = fit_points(same or others, shared_ratio(fits))
                 f, fitted_on = pooled[kind], POOLED
             if f is None:  # one source holds every measurement: nothing to fit on
                 continue
@@ -215,9 +218,8 @@ def main() -> None:
     for cls, f in fits.items():
         print(f"{WORKLOAD_CLASSES[cls]:<15} compute {f.compute:.2f}  memory {f.memory:.2f}  "
               f"median abs error {f.median_abs_error:.1%} over {f.points} points")
-    ratio = next(iter(fits.values())).ratio if fits else 1.0
     scaled = sum(p.scaled for p in prediction_grid())
-    print(f"LowPrecisionComputeRatio {ratio:.2f} (applied to {scaled} points: "
+    print(f"LowPrecisionComputeRatio {shared_ratio(fits):.2f} (applied to {scaled} points: "
           f"{', '.join(sorted(LOW_PRECISION_CLASSES))} classes with math under 16 bits)")
 
 
