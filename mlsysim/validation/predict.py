@@ -9,7 +9,7 @@ reason, rather than guessed.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..engine import calibration
 from ..engine.engine import Engine
@@ -122,8 +122,8 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
         # (the grid refits decode alone; the prefill pair is the one given, else the Zoo's).
         eta_p, eta_pm = ((efficiencies or {}).get("prefill")
                          or calibration.efficiency_for("prefill", m.precision))
-        total += _prefill_seconds(_zoo_id(), m.workload, m.hardware, prompt, m.batch_size,
-                                  m.precision, tp, eta_p, eta_pm)
+        total += _prefill_seconds(m.workload, m.hardware, prompt, m.batch_size, m.precision,
+                                  tp, eta_p, eta_pm)
     system_rate = m.batch_size * m.output_len / total
     groups = max(1, m.devices // tp)  # independent model replicas in the measured system
     value = system_rate * groups
@@ -134,20 +134,19 @@ def predict(m: Measurement, efficiencies: dict[str, tuple[float, float]] | None 
                       step.feasible)
 
 
-def _zoo_id() -> int:
-    from ..zoo.registry import default_zoo
-
-    return id(default_zoo())
-
-
-@functools.lru_cache(maxsize=4096)
-def _prefill_seconds(zoo: int, workload: str, hardware: str, prompt: int, batch: int,
-                     precision: str, tp: int, eta: float, eta_mem: float) -> float:
-    """TTFT of the prompts of a decode measurement (the same for every decode grid cell; keyed
-    by the Zoo's identity so a reloaded Zoo is not answered from an old one)."""
-    return ServingModel().solve(_entry(workload), _entry(hardware), seq_len=prompt,
-                                batch_size=batch, precision=precision, efficiency=eta,
-                                tp_size=tp, memory_efficiency=eta_mem).ttft.m_as("s")
+def _prefill_seconds(workload: str, hardware: str, prompt: int, batch: int, precision: str,
+                     tp: int, eta: float, eta_mem: float) -> float:
+    """TTFT of the prompts of a decode measurement (the same for every decode grid cell, so it
+    is computed once per Zoo)."""
+    caches = _caches()
+    key = (workload, hardware, prompt, batch, precision, tp, eta, eta_mem)
+    seconds = caches.prefill.get(key)
+    if seconds is None:
+        seconds = caches.prefill[key] = ServingModel().solve(
+            _entry(workload), _entry(hardware), seq_len=prompt, batch_size=batch,
+            precision=precision, efficiency=eta, tp_size=tp,
+            memory_efficiency=eta_mem).ttft.m_as("s")
+    return seconds
 
 
 def _predict_mlperf(m: Measurement, entry, cls: str, eta: float, eta_mem: float) -> Prediction:
@@ -245,19 +244,35 @@ def _peak(hardware, precision: str) -> float:
     return peak_for(chip_figures(hardware), precision)[0]
 
 
-_ENTRIES: dict[tuple[int, str], object] = {}
+@dataclass
+class _ZooCaches:
+    """What the calibration grid asks for hundreds of thousands of times, kept for one Zoo
+    (held, not its id, so a reloaded Zoo starts empty caches)."""
+
+    zoo: object = None
+    entries: dict = field(default_factory=dict)   # path -> entry
+    prefill: dict = field(default_factory=dict)   # _prefill_seconds arguments -> seconds
 
 
-def _entry(path: str):
-    """The Zoo entry at ``path``, resolved once per Zoo (the calibration grid asks for the same
-    few entries hundreds of thousands of times)."""
+_CACHES = _ZooCaches()
+
+
+def _caches() -> _ZooCaches:
+    global _CACHES
     from ..zoo.registry import default_zoo
 
     zoo = default_zoo()
-    key = (id(zoo), path)
-    entry = _ENTRIES.get(key)
+    if _CACHES.zoo is not zoo:
+        _CACHES = _ZooCaches(zoo)
+    return _CACHES
+
+
+def _entry(path: str):
+    """The Zoo entry at ``path``, resolved once per Zoo."""
+    caches = _caches()
+    entry = caches.entries.get(path)
     if entry is None:
-        entry = _ENTRIES[key] = zoo.resolve(path)
+        entry = caches.entries[path] = caches.zoo.resolve(path)
     return entry
 
 
