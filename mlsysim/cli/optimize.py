@@ -50,6 +50,7 @@ def parallelism(
     Exit 2 when no layout fits in memory.
     """
     from ..optimizers import ParallelismOptimizer
+    from ..optimizers.parallelism import layout_text
 
     placement = dict(hardware=fleet, devices=devices) if devices is not None else \
         dict(fleet=fleet)
@@ -58,10 +59,8 @@ def parallelism(
         zero_stage=zero_stage, activation_recomputation=recompute,
         max_microbatches=max_microbatches, max_cp_size=max_cp, **placement)
     if result.feasible:
-        layout = ", ".join(f"{key} {result.parallelism[key]}"
-                           for key in ("dp", "tp", "pp", "ep", "microbatches"))
-        layout += f", cp {result.parallelism['cp']}" if result.parallelism["cp"] > 1 else ""
-        headline = (f"Fastest layout of {result.devices} accelerators: {layout} -> step "
+        headline = (f"Fastest layout of {result.devices} accelerators: "
+                    f"{layout_text(result.parallelism)} -> step "
                     f"{result.step_time.to_compact():~.4g}; {result.feasible_count} of "
                     f"{result.evaluated} layouts fit")
     else:

@@ -177,6 +177,14 @@ def divisors(n: int) -> list[int]:
     return sorted(set(small + [n // d for d in small]))
 
 
+def layout_text(parallelism: dict[str, int]) -> str:
+    """'dp 16, tp 8, pp 8, ep 1, microbatches 32' (', cp 2' when context parallel): a layout as
+    the optimizer's trace and the command line print it."""
+    text = ", ".join(f"{key} {parallelism[key]}" for key in ("dp", "tp", "pp", "ep",
+                                                             "microbatches"))
+    return text + (f", cp {parallelism['cp']}" if parallelism["cp"] > 1 else "")
+
+
 def _layouts(n: int, max_cp: int, seq: int | None):
     """(tp, pp, cp) with tp x pp x cp dividing ``n``, cp up to ``max_cp`` and dividing ``seq``."""
     for tp in divisors(n):
@@ -256,9 +264,7 @@ def _result(rows, reasons, evaluated, objective, n, fleet, model_name, batch):
     table = np.array([[r["step_time_s"], r["memory_per_rank_B"]] for r in rows])
     best = rows[int(np.lexsort((table[:, 1], table[:, 0]))[0])]
     front = tuple(rows[i] for i in pareto_front(table))
-    layout = ", ".join(f"{key} {best[key]}" for key in ("dp", "tp", "pp", "ep", "microbatches"))
-    layout += f", cp {best['cp']}" if best["cp"] > 1 else ""
-    trace.append(f"Best ({objective}): {layout} -> step {si(best['step_time_s'], 's')}, "
+    trace.append(f"Best ({objective}): {layout_text(best)} -> step {si(best['step_time_s'], 's')}, "
                  f"{number(best['throughput_token_s'])} tokens/s, MFU "
                  f"{number(100 * best['mfu'], 3)}%, {si(best['memory_per_rank_B'], 'B')} per "
                  "rank (DistributedModel)")

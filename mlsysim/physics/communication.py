@@ -79,4 +79,4 @@ def ring_exchange_time(message, ranks, bandwidth, latency):
     Transformers for Near-Infinite Context", 2023: key-value blocks travel round a ring of
     hosts, so every rank sees every other rank's block after n-1 steps)
     """
-    return (ranks - 1) * (latency + message / bandwidth)
+    return (ranks - 1) * point_to_point_time(message, bandwidth, latency)
